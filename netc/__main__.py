@@ -1,0 +1,7 @@
+"""``python -m netc`` is the same as the ``netc`` command."""
+
+import sys
+
+from netc.cli import main
+
+sys.exit(main())

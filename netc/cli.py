@@ -1,0 +1,124 @@
+"""The ``netc`` command line: parse flags, call the library, render, pick the exit code.
+
+Each command is one ``cmd_*`` function registered in :func:`build_parser`. Data goes
+to stdout, diagnostics and progress to stderr (as black and Terraform do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from netc.config import load_settings
+from netc.diagnostics import Diagnostic, Diagnostics
+
+EPILOG = """\
+examples:
+  netc check policies/                 check every *.yaml, *.yml and *.netc below policies/
+  netc check --format json web.yaml    diagnostics as JSON on stdout
+  netc schema > netc-intent.schema.json
+docs: README.md and docs/ in the netc repository.
+"""
+
+
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="intent files or folders (searched recursively)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="netc.toml to read (default: ./netc.toml when present)")
+
+
+def _source_line(diagnostic: Diagnostic, cache: dict[str, list[str]]) -> str | None:
+    if not diagnostic.line:
+        return None
+    if diagnostic.file not in cache:
+        try:
+            cache[diagnostic.file] = Path(diagnostic.file).read_text(
+                encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            cache[diagnostic.file] = []
+    lines = cache[diagnostic.file]
+    return lines[diagnostic.line - 1] if diagnostic.line <= len(lines) else None
+
+
+def print_diagnostics(diagnostics: Diagnostics, fmt: str = "text", stream=None) -> None:
+    """Text on stderr (with the source line and a caret on a terminal), or JSON on stdout."""
+    if fmt == "json":
+        print(diagnostics.to_json())
+        return
+    stream = stream or sys.stderr
+    show_source = stream.isatty()
+    cache: dict[str, list[str]] = {}
+    errors = warnings = 0
+    for diagnostic in diagnostics:
+        errors += diagnostic.is_error
+        warnings += not diagnostic.is_error
+        print(diagnostic.render(), file=stream)
+        line = _source_line(diagnostic, cache) if show_source else None
+        if line is not None:
+            print(f"    {line}\n    {' ' * (diagnostic.column - 1)}^", file=stream)
+    if errors or warnings:
+        print(f"{errors} error(s), {warnings} warning(s)", file=stream)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from netc.frontend import check_paths
+
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    result = check_paths(args.paths, settings, diagnostics)
+    print_diagnostics(result.diagnostics, args.format)
+    if args.format == "text" and result.ok:
+        print(f"ok: {len(result.world.projects)} project(s), "
+              f"{sum(len(p.ports) for p in result.world.projects.values())} port(s)",
+              file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from netc.intent.schema import intent_json_schema
+
+    print(json.dumps(intent_json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Compile tenant network intent (YAML or the netc DSL) into OVN "
+                    "Northbound rows, and apply it as one transaction.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser(
+        "check", help="parse and check intent; report every problem at once",
+        description="Parse every intent file and check the whole world together. "
+                    "Exit 0 when clean, 1 when any error is found; warnings never fail.")
+    _add_paths(check)
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text diagnostics on stderr (default) or a JSON list on stdout")
+    check.set_defaults(func=cmd_check)
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of the YAML intent format",
+        description="Print the JSON Schema (draft 2020-12) of one YAML intent document, "
+                    "for editors and CI validation.")
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Build the IR of a whole world of projects: defaults filled, values parsed, one graph.
+
+The graph (networkx) has one node per project, VPC, subnet, port, security group and
+rule, keyed ``"KIND:KEY"`` with the element in the ``element`` attribute, and edges
+whose ``kind`` is ``contains`` (project > vpc > subnet > port, project > group >
+rule), ``member`` (port > group), ``include`` (group > included group), ``refers``
+(rule > remote group) and ``peers`` (project > listed peer). Checks and the compiler
+ask the :class:`World` rather than walking raw documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from typing import Iterator
+
+import networkx as nx
+
+from netc.config import Settings
+from netc.intent import model as intent
+from netc.intent.source import Document
+from netc.ir import parse
+from netc.ir.model import (DEFAULT_GROUP, DEFAULT_SUBNET, Dnat, Group, Port, Project, Remote,
+                           Rule, Snat, Subnet)
+
+ANY = IPv4Network("0.0.0.0/0")
+
+
+@dataclass
+class World:
+    settings: Settings
+    projects: dict[str, Project] = field(default_factory=dict)
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    documents: list[Document] = field(default_factory=list)
+    """Every document, duplicates of a project key included (for DUPLICATE_NAME)."""
+
+    def group(self, key: str) -> Group | None:
+        project, _, name = key.rpartition("/")
+        owner = self.projects.get(project)
+        return owner.groups.get(name) if owner else None
+
+    def subnet(self, key: str) -> Subnet | None:
+        project, _, name = key.rpartition("/")
+        owner = self.projects.get(project)
+        return owner.subnets.get(name) if owner else None
+
+    def mutually_peered(self, a: str, b: str) -> bool:
+        first, second = self.projects.get(a), self.projects.get(b)
+        return bool(first and second and b in first.peers and a in second.peers)
+
+    def ports(self) -> Iterator[Port]:
+        for project in self.projects.values():
+            yield from project.ports.values()
+
+    def groups(self) -> Iterator[Group]:
+        for project in self.projects.values():
+            yield from project.groups.values()
+
+    def members(self, group_key: str) -> list[Port]:
+        """Ports whose security groups include ``group_key``, in key order."""
+        node = f"group:{group_key}"
+        if node not in self.graph:
+            return []
+        ports = [self.graph.nodes[p]["element"] for p, _, kind in
+                 self.graph.in_edges(node, data="kind") if kind == "member"]
+        return sorted(ports, key=lambda p: p.key)
+
+    def effective_rules(self, group_key: str) -> list[Rule]:
+        """The group's own rules, then those of its includes (transitively, once each).
+
+        Include cycles are reported by the checks; here a cycle simply stops.
+        """
+        rules: list[Rule] = []
+        seen: set[str] = set()
+        pending = [group_key]
+        while pending:
+            key = pending.pop(0)
+            group = self.group(key)
+            if key in seen or group is None:
+                continue
+            seen.add(key)
+            rules.extend(group.rules)
+            pending.extend(group.includes)
+        return rules
+
+
+def build_world(documents: list[Document], settings: Settings) -> World:
+    """The IR of ``documents``. Never fails: problems are left for the checks."""
+    world = World(settings=settings, documents=list(documents))
+    for doc in documents:
+        key = doc.project.key
+        if key not in world.projects:
+            world.projects[key] = _project(doc)
+    _allocate_vpc_cidrs(world)
+    for project in world.projects.values():
+        _fill_project(project, settings)
+    _build_graph(world)
+    return world
+
+
+def _project(doc: Document) -> Project:
+    written = doc.project
+    declared = parse.cidr(written.vpc.cidr) if written.vpc.cidr is not None else None
+    return Project(doc=doc, path=("project",), key=written.key, org=written.org,
+                   name=written.project, vpc_name=written.vpc.name or written.project,
+                   vpc_cidr=declared, vpc_cidr_from_pool=written.vpc.cidr is None,
+                   peers=tuple(dict.fromkeys(written.peerings)))
+
+
+def _allocate_vpc_cidrs(world: World) -> None:
+    """Give each project without a VPC CIDR the lowest free block of the pool.
+
+    Projects are served in key order, so the result does not depend on file order;
+    blocks declared anywhere in the world are never handed out. A project left with
+    ``vpc_cidr`` None here is reported as POOL_EXHAUSTED.
+    """
+    network = world.settings.network
+    taken = sorted((p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None),
+                   key=lambda n: (int(n.network_address), n.prefixlen))
+    wanting = sorted((p for p in world.projects.values() if p.vpc_cidr_from_pool),
+                     key=lambda p: p.key)
+    if not wanting:
+        return
+    prefix = max(network.vpc_prefix, network.pool.prefixlen)
+    candidates = network.pool.subnets(new_prefix=prefix)
+    for project in wanting:
+        for block in candidates:
+            if not any(block.overlaps(used) for used in taken):
+                project.vpc_cidr = block
+                taken.append(block)
+                break
+
+
+def _fill_project(project: Project, settings) -> None:
+    written = project.doc.project
+    key = project.key
+    if written.subnets:
+        for index, sub in enumerate(written.subnets):
+            if sub.name not in project.subnets:
+                project.subnets[sub.name] = Subnet(
+                    doc=project.doc, path=("subnets", index), key=f"{key}/{sub.name}",
+                    project=key, name=sub.name, cidr=parse.cidr(sub.cidr), dhcp=sub.dhcp,
+                    dns_servers=tuple(a for a in map(parse.ipv4, sub.dns_servers) if a))
+    else:
+        project.subnets[DEFAULT_SUBNET] = Subnet(
+            doc=project.doc, path=("project",), key=f"{key}/{DEFAULT_SUBNET}", project=key,
+            name=DEFAULT_SUBNET, cidr=_default_subnet_cidr(project.vpc_cidr, settings),
+            dhcp=True, dns_servers=(), implicit=True)
+
+    for index, sg in enumerate(written.security_groups):
+        if sg.name not in project.groups:
+            project.groups[sg.name] = _group(project, sg, index)
+    if DEFAULT_GROUP not in project.groups:
+        project.groups[DEFAULT_GROUP] = _default_group(project)
+
+    for index, port in enumerate(written.ports):
+        if port.name not in project.ports:
+            names = port.security_groups or [DEFAULT_GROUP]
+            project.ports[port.name] = Port(
+                doc=project.doc, path=("ports", index), key=f"{key}/{port.name}", project=key,
+                name=port.name, subnet=f"{key}/{port.subnet}", vm=port.vm,
+                mac=parse.mac(port.mac) if port.mac is not None else None,
+                ip=parse.ipv4(port.ip) if port.ip is not None else None,
+                groups=tuple(f"{key}/{n}" for n in dict.fromkeys(names)))
+
+    for index, snat in enumerate(written.nat.snat):
+        project.snat.append(Snat(doc=project.doc, path=("nat", "snat", index),
+                                 external_ip=parse.ipv4(snat.external_ip)))
+    for index, dnat in enumerate(written.nat.dnat):
+        project.dnat.append(Dnat(
+            doc=project.doc, path=("nat", "dnat", index),
+            external_ip=parse.ipv4(dnat.external_ip), external_port=dnat.external_port,
+            internal_ip=parse.ipv4(dnat.internal_ip), internal_port=dnat.internal_port,
+            protocol=dnat.protocol))
+
+
+def _default_subnet_cidr(vpc: IPv4Network | None, settings) -> IPv4Network | None:
+    """The first block of ``default_subnet_size`` in the VPC (the VPC itself if smaller)."""
+    if vpc is None:
+        return None
+    size = settings.network.default_subnet_size
+    if vpc.prefixlen >= size:
+        return vpc
+    return next(vpc.subnets(new_prefix=size))
+
+
+def _group(project: Project, sg: intent.SecurityGroup, index: int) -> Group:
+    key = f"{project.key}/{sg.name}"
+    group = Group(doc=project.doc, path=("security_groups", index), key=key, project=project.key,
+                  name=sg.name, description=sg.description,
+                  includes=tuple(f"{project.key}/{n}" for n in dict.fromkeys(sg.include)))
+    for direction, written_rules in (("ingress", sg.ingress), ("egress", sg.egress)):
+        for position, rule in enumerate(written_rules):
+            group.rules.append(_rule(project, group, direction, position, rule))
+    return group
+
+
+def _rule(project: Project, group: Group, direction: str, position: int,
+          rule: intent.Rule) -> Rule:
+    ports = None
+    if rule.protocol in ("tcp", "udp") and rule.ports:
+        ranges = [r for r in map(parse.port_range, rule.ports) if r]
+        ports = parse.merge_ranges(ranges) if ranges else None
+    return Rule(doc=project.doc, path=group.path + (direction, position), group=group.key,
+                direction=direction, protocol=rule.protocol, ports=ports,
+                remote=resolve_remote(rule.remote, project.key))
+
+
+def resolve_remote(text: str, project_key: str) -> Remote | None:
+    """``sg:NAME`` and ``sg:ORG/PROJECT/NAME`` to a group key, a CIDR to a network."""
+    if text.startswith(parse.SG_PREFIX):
+        owner, name = parse.split_group_ref(text)
+        if not name or "/" in name:
+            return None
+        return Remote(group=f"{owner or project_key}/{name}")
+    network = parse.cidr(text)
+    return Remote(cidr=network) if network is not None else None
+
+
+def _default_group(project: Project) -> Group:
+    """Contract 2.4: ingress all from the group itself, egress all anywhere."""
+    key = f"{project.key}/{DEFAULT_GROUP}"
+    group = Group(doc=project.doc, path=("project",), key=key, project=project.key,
+                  name=DEFAULT_GROUP, description="default security group", includes=(),
+                  implicit=True)
+    group.rules = [
+        Rule(doc=project.doc, path=("project",), group=key, direction="ingress",
+             protocol="all", ports=None, remote=Remote(group=key)),
+        Rule(doc=project.doc, path=("project",), group=key, direction="egress",
+             protocol="all", ports=None, remote=Remote(cidr=ANY)),
+    ]
+    return group
+
+
+def _build_graph(world: World) -> None:
+    graph = world.graph
+    for project in world.projects.values():
+        pnode, vnode = f"project:{project.key}", f"vpc:{project.key}"
+        graph.add_node(pnode, element=project)
+        graph.add_node(vnode, element=project)
+        graph.add_edge(pnode, vnode, kind="contains")
+        for subnet in project.subnets.values():
+            graph.add_node(f"subnet:{subnet.key}", element=subnet)
+            graph.add_edge(vnode, f"subnet:{subnet.key}", kind="contains")
+        for group in project.groups.values():
+            gnode = f"group:{group.key}"
+            graph.add_node(gnode, element=group)
+            graph.add_edge(pnode, gnode, kind="contains")
+            for included in group.includes:
+                graph.add_edge(gnode, f"group:{included}", kind="include")
+            for index, rule in enumerate(group.rules):
+                rnode = f"rule:{group.key}/{rule.direction}/{index}"
+                graph.add_node(rnode, element=rule)
+                graph.add_edge(gnode, rnode, kind="contains")
+                if rule.remote is not None and rule.remote.group:
+                    graph.add_edge(rnode, f"group:{rule.remote.group}", kind="refers")
+        for port in project.ports.values():
+            node = f"port:{port.key}"
+            graph.add_node(node, element=port)
+            graph.add_edge(f"subnet:{port.subnet}", node, kind="contains")
+            for group_key in port.groups:
+                graph.add_edge(node, f"group:{group_key}", kind="member")
+        for peer in project.peers:
+            graph.add_edge(pnode, f"project:{peer}", kind="peers")

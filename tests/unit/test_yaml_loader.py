@@ -1,0 +1,49 @@
+"""The YAML loader: positions of values, schema errors, multiple documents."""
+
+from netc.diagnostics import Code, Diagnostics
+from netc.intent.yaml_loader import load_yaml
+
+TEXT = """\
+org: acme
+project: web
+subnets:
+  - name: default
+    cidr: 10.1.0.0/24
+ports:
+  - {name: web-1, ip: 10.1.0.10}
+---
+---
+org: acme
+project: db
+"""
+
+
+def test_documents_and_positions():
+    out = Diagnostics()
+    docs = load_yaml(TEXT, "f.yaml", out)
+    assert [d.project.key for d in docs] == ["acme/web", "acme/db"]
+    assert len(out) == 0
+    where = docs[0].locate("subnets", 0, "cidr")
+    assert (where.line, where.column) == (5, 11)
+    where = docs[0].locate("ports", 0, "ip")
+    assert (where.line, where.column) == (7, 24)
+    # a path that was not written resolves to its nearest written ancestor
+    assert docs[0].locate("ports", 0, "mac").line == 7
+
+
+def test_schema_errors_point_at_values():
+    out = Diagnostics()
+    docs = load_yaml("org: Acme\nproject: web\nportz: []\n", "f.yaml", out)
+    assert docs == []
+    found = [(d.code, d.line, d.column) for d in out]
+    assert found == [(Code.SCHEMA_ERROR, 1, 6), (Code.SCHEMA_ERROR, 3, 8)]
+    assert "did you mean 'ports'" in out.sorted()[1].message
+
+
+def test_duplicate_keys_and_syntax_errors():
+    out = Diagnostics()
+    load_yaml("org: a\norg: b\nproject: p\n", "f.yaml", out)
+    assert [(d.code, d.line) for d in out] == [(Code.SCHEMA_ERROR, 2)]
+    out = Diagnostics()
+    load_yaml("org: [a\n", "f.yaml", out)
+    assert [d.code for d in out] == [Code.SYNTAX_ERROR]
