@@ -26,7 +26,7 @@ def test_documents_and_positions():
     where = docs[0].locate("subnets", 0, "cidr")
     assert (where.line, where.column) == (5, 11)
     where = docs[0].locate("ports", 0, "ip")
-    assert (where.line, where.column) == (7, 24)
+    assert (where.line, where.column) == (7, 23)
     # a path that was not written resolves to its nearest written ancestor
     assert docs[0].locate("ports", 0, "mac").line == 7
 
