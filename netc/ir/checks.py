@@ -4,31 +4,570 @@ Each check takes the :class:`~netc.ir.world.World` and a
 :class:`~netc.diagnostics.Diagnostics` and appends what it finds. Checks never raise
 and never stop the others; a value that failed to parse is reported once, by the
 check for its kind, and skipped by every other check.
+
+Checks of a value's *form* (INVALID_CIDR, INVALID_IP, INVALID_MAC, INVALID_PORT_RANGE,
+DUPLICATE_NAME) read the documents as written, duplicates included, because the IR
+keeps only the first of two elements with one name. Checks of *meaning* read the IR.
+Every check is linear (or n log n) in the size of the world: a world of 10,000 ports
+is checked in a fraction of a second, so no check may loop over pairs of ports.
 """
 
 from __future__ import annotations
 
-from netc.diagnostics import Code, Diagnostics
+import difflib
+import re
+from collections import defaultdict
+from ipaddress import IPv4Address, IPv4Network
+from typing import Iterable, Iterator, TypeVar
+
+import networkx as nx
+
+from netc.diagnostics import Code, Diagnostics, Location
+from netc.intent.model import NAME_PATTERN
 from netc.ir import parse
+from netc.ir.model import Element, Group, Port, Project, Rule, Subnet
 from netc.ir.world import World
 
+MIN_SUBNET_ADDRESSES = 4
+"""Network, gateway, broadcast and one port: a /30 is the smallest useful subnet."""
+_PROJECT_KEY = re.compile(NAME_PATTERN.strip("^$") + "/" + NAME_PATTERN.strip("^$"))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _unresolved(world: World, kind: str) -> Iterator[tuple[Element, str]]:
+    """(referring element, missing key) for every ``kind`` edge to a node nobody declared.
+
+    ``build_world`` adds an edge for every reference, so a node without an ``element``
+    is exactly a name that was used and never defined. References point from the
+    referrer, except a port's subnet: the subnet ``contains`` the port.
+    """
+    nodes = world.graph.nodes
+    for source, target, edge_kind in world.graph.edges(data="kind"):
+        if edge_kind != kind:
+            continue
+        if "element" not in nodes[target]:
+            yield nodes[source]["element"], target.partition(":")[2]
+        elif "element" not in nodes[source]:
+            yield nodes[target]["element"], source.partition(":")[2]
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" when a known name is close, else the names that exist."""
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    if names:
+        return f"; declared: {', '.join(names[:8])}" + (", ..." if len(names) > 8 else "")
+    return ""
+
+
+Owner = TypeVar("Owner", Project, Subnet)
+
+
+def _sweep_overlaps(blocks: list[tuple[IPv4Network, Owner]]) -> Iterator[tuple[Owner, Owner]]:
+    """(later, earlier) for each block that overlaps one seen before it, in address order.
+
+    Sort-and-sweep: after sorting by start address (then size, then key, so that file
+    order never matters), a block overlaps an earlier one exactly when it starts at or
+    before the furthest end seen so far, and the block that reached furthest is the one
+    to name. n log n, whatever the number of blocks.
+    """
+    ordered = sorted(blocks, key=lambda b: (int(b[0].network_address), b[0].prefixlen, b[1].key))
+    furthest: tuple[int, Owner] | None = None
+    for network, owner in ordered:
+        start, end = int(network.network_address), int(network.broadcast_address)
+        if furthest is not None and start <= furthest[0]:
+            yield owner, furthest[1]
+        if furthest is None or end > furthest[0]:
+            furthest = (end, owner)
+
+
+def _written_port(port: Port):
+    return port.doc.project.ports[port.path[1]]
+
+
+def _written_group(group: Group):
+    return group.doc.project.security_groups[group.path[1]]
+
+
+# --- form of values --------------------------------------------------------------------------
 
 def check_cidrs(world: World, out: Diagnostics) -> None:
-    """INVALID_CIDR for every VPC, subnet and rule remote that is not an IPv4 CIDR."""
+    """INVALID_CIDR for every VPC, subnet and rule remote that is not an IPv4 CIDR.
+
+    Also for VPCs and subnets smaller than a /30: a subnet needs room for its network,
+    gateway and broadcast addresses and at least one port.
+    """
     for doc in world.documents:
         written = doc.project
-        if written.vpc.cidr is not None and parse.cidr(written.vpc.cidr) is None:
-            out.error(Code.INVALID_CIDR, f"VPC CIDR {parse.cidr_problem(written.vpc.cidr)}",
-                      doc.locate("vpc", "cidr"))
+        if written.vpc.cidr is not None:
+            vpc = parse.cidr(written.vpc.cidr)
+            if vpc is None:
+                out.error(Code.INVALID_CIDR, f"VPC CIDR {parse.cidr_problem(written.vpc.cidr)}",
+                          doc.locate("vpc", "cidr"))
+            elif vpc.num_addresses < MIN_SUBNET_ADDRESSES:
+                out.error(Code.INVALID_CIDR,
+                          f"VPC {vpc} is too small: a VPC needs at least a /30; "
+                          "use a shorter prefix", doc.locate("vpc", "cidr"))
         for index, subnet in enumerate(written.subnets):
-            if parse.cidr(subnet.cidr) is None:
+            network = parse.cidr(subnet.cidr)
+            if network is None:
                 out.error(Code.INVALID_CIDR,
                           f"subnet {subnet.name}: {parse.cidr_problem(subnet.cidr)}",
                           doc.locate("subnets", index, "cidr"))
+            elif network.num_addresses < MIN_SUBNET_ADDRESSES:
+                out.error(Code.INVALID_CIDR,
+                          f"subnet {subnet.name} {network} is too small: a subnet needs at "
+                          "least a /30 (network, gateway, broadcast and one port)",
+                          doc.locate("subnets", index, "cidr"))
+        group_names = {group.name for group in written.security_groups}
+        for g, group in enumerate(written.security_groups):
+            for direction, rules in (("ingress", group.ingress), ("egress", group.egress)):
+                field = "from" if direction == "ingress" else "to"
+                for r, rule in enumerate(rules):
+                    remote = rule.remote
+                    if remote.startswith(parse.SG_PREFIX) or parse.cidr(remote) is not None:
+                        continue
+                    problem = (f"{remote!r} is not a CIDR; did you mean sg:{remote}?"
+                               if remote in group_names else parse.cidr_problem(remote))
+                    out.error(Code.INVALID_CIDR,
+                              f"group {group.name} {direction} rule: {field} {problem}",
+                              doc.locate("security_groups", g, direction, r, field))
+
+
+def check_addresses(world: World, out: Diagnostics) -> None:
+    """INVALID_IP for port IPs, DNS servers and the SNAT/DNAT addresses that do not parse."""
+    for doc in world.documents:
+        written = doc.project
+
+        def report(text: str | None, what: str, *path: str | int) -> None:
+            if text is not None and parse.ipv4(text) is None:
+                out.error(Code.INVALID_IP, f"{what}: {parse.ipv4_problem(text)}",
+                          doc.locate(*path))
+
+        for index, port in enumerate(written.ports):
+            report(port.ip, f"port {port.name} ip", "ports", index, "ip")
+        for index, subnet in enumerate(written.subnets):
+            for d, server in enumerate(subnet.dns_servers):
+                report(server, f"subnet {subnet.name} DNS server",
+                       "subnets", index, "dns_servers", d)
+        for index, snat in enumerate(written.nat.snat):
+            report(snat.external_ip, "SNAT external_ip", "nat", "snat", index, "external_ip")
+        for index, dnat in enumerate(written.nat.dnat):
+            report(dnat.external_ip, "DNAT external_ip", "nat", "dnat", index, "external_ip")
+            report(dnat.internal_ip, "DNAT internal_ip", "nat", "dnat", index, "internal_ip")
+
+
+def check_macs(world: World, out: Diagnostics) -> None:
+    """INVALID_MAC for explicit port MACs that are not unicast ``xx:xx:xx:xx:xx:xx``."""
+    for doc in world.documents:
+        for index, port in enumerate(doc.project.ports):
+            if port.mac is not None and parse.mac(port.mac) is None:
+                out.error(Code.INVALID_MAC, f"port {port.name}: {parse.mac_problem(port.mac)}",
+                          doc.locate("ports", index, "mac"))
+
+
+def check_port_ranges(world: World, out: Diagnostics) -> None:
+    """INVALID_PORT_RANGE: bad or reversed ranges, ports outside 1..65535, ports on icmp/all.
+
+    Also DNAT external and internal ports outside 1..65535.
+    """
+    for doc in world.documents:
+        written = doc.project
+        for g, group in enumerate(written.security_groups):
+            for direction, rules in (("ingress", group.ingress), ("egress", group.egress)):
+                for r, rule in enumerate(rules):
+                    where = ("security_groups", g, direction, r, "ports")
+                    if not rule.ports:
+                        continue
+                    if rule.protocol not in ("tcp", "udp"):
+                        out.error(Code.INVALID_PORT_RANGE,
+                                  f"group {group.name} {direction} rule: ports apply only to "
+                                  f"tcp and udp, not {rule.protocol}; remove 'ports' or set "
+                                  "protocol to tcp or udp", doc.locate(*where))
+                        continue
+                    for p, spec in enumerate(rule.ports):
+                        if parse.port_range(spec) is None:
+                            out.error(Code.INVALID_PORT_RANGE,
+                                      f"group {group.name} {direction} rule: "
+                                      f"{parse.port_range_problem(spec)}",
+                                      doc.locate(*where, p))
+        for index, dnat in enumerate(written.nat.dnat):
+            for field in ("external_port", "internal_port"):
+                value = getattr(dnat, field)
+                if not 1 <= value <= 65535:
+                    out.error(Code.INVALID_PORT_RANGE,
+                              f"DNAT {field} {value} is outside 1-65535",
+                              doc.locate("nat", "dnat", index, field))
+
+
+# --- names -----------------------------------------------------------------------------------
+
+def check_duplicate_names(world: World, out: Diagnostics) -> None:
+    """DUPLICATE_NAME: a project declared twice in the world, or two subnets, security
+    groups or ports of one project with the same name. Each repeat names the first."""
+    for doc in world.documents:
+        first = world.projects[doc.project.key]
+        if first.doc is not doc:
+            out.error(Code.DUPLICATE_NAME,
+                      f"project {doc.project.key} is declared twice (first at {first.loc()}); "
+                      "merge the two declarations or rename one",
+                      doc.locate("project"))
+    for project in world.projects.values():
+        doc, written = project.doc, project.doc.project
+        for kind, field, items in (("subnet", "subnets", written.subnets),
+                                   ("security group", "security_groups",
+                                    written.security_groups),
+                                   ("port", "ports", written.ports)):
+            seen: dict[str, int] = {}
+            for index, item in enumerate(items):
+                if item.name in seen:
+                    out.error(Code.DUPLICATE_NAME,
+                              f"{kind} {item.name} is declared twice in {project.key} "
+                              f"(first at {doc.locate(field, seen[item.name], 'name')}); "
+                              "rename one", doc.locate(field, index, "name"))
+                else:
+                    seen[item.name] = index
+
+
+def check_subnets_exist(world: World, out: Diagnostics) -> None:
+    """SUBNET_NOT_FOUND: a port names a subnet its project does not declare."""
+    for port, key in _unresolved(world, "contains"):
+        project = world.projects[port.project]
+        name = key.rpartition("/")[2]
+        out.error(Code.SUBNET_NOT_FOUND,
+                  f"port {port.name}: subnet {name!r} does not exist in {project.key}"
+                  f"{_suggest(name, project.subnets)}", port.loc("subnet"))
+
+
+def check_groups_exist(world: World, out: Diagnostics) -> None:
+    """SECURITY_GROUP_NOT_FOUND: a port's group, an include, or an ``sg:`` remote of this
+    project or of a mutually peered one names a group that is not declared.
+
+    Unpeered projects are left to CROSS_TENANT_REFERENCE, which does not reveal whether
+    the other tenant has such a group.
+    """
+    for port, key in _unresolved(world, "member"):
+        project = world.projects[port.project]
+        name = key.rpartition("/")[2]
+        index = _written_port(port).security_groups.index(name)
+        out.error(Code.SECURITY_GROUP_NOT_FOUND,
+                  f"port {port.name}: security group {name!r} does not exist in {project.key}"
+                  f"{_suggest(name, project.groups)}", port.loc("security_groups", index))
+    for group, key in _unresolved(world, "include"):
+        project = world.projects[group.project]
+        name = key.rpartition("/")[2]
+        index = _written_group(group).include.index(name)
+        out.error(Code.SECURITY_GROUP_NOT_FOUND,
+                  f"group {group.name} includes {name!r}, which does not exist in "
+                  f"{project.key}{_suggest(name, project.groups)}", group.loc("include", index))
+    for rule, key in _unresolved(world, "refers"):
+        owner_key, _, name = key.rpartition("/")
+        project_key = rule.group.rpartition("/")[0]
+        if owner_key == project_key:
+            known = world.projects[project_key].groups
+            out.error(Code.SECURITY_GROUP_NOT_FOUND,
+                      f"rule of group {rule.group.rpartition('/')[2]}: security group "
+                      f"{name!r} does not exist in {project_key}{_suggest(name, known)}",
+                      rule.loc(rule.remote_field))
+        elif world.mutually_peered(project_key, owner_key):
+            known = world.projects[owner_key].groups
+            out.error(Code.SECURITY_GROUP_NOT_FOUND,
+                      f"rule of group {rule.group.rpartition('/')[2]}: security group "
+                      f"{name!r} does not exist in peered project {owner_key}"
+                      f"{_suggest(name, known)}", rule.loc(rule.remote_field))
+    _check_malformed_group_references(world, out)
+
+
+def _check_malformed_group_references(world: World, out: Diagnostics) -> None:
+    """``sg:`` remotes that name no group at all (``sg:``, ``sg:a/b``): nothing resolves."""
+    for group in world.groups():
+        for rule in group.rules:
+            if rule.remote is not None:
+                continue
+            text = _written_remote(rule)
+            if text.startswith(parse.SG_PREFIX):
+                out.error(Code.SECURITY_GROUP_NOT_FOUND,
+                          f"rule of group {group.name}: {text!r} names no security group; "
+                          "write sg:NAME for a group of this project or sg:ORG/PROJECT/NAME "
+                          "for one of a peered project", rule.loc(rule.remote_field))
+
+
+def _written_remote(rule: Rule) -> str:
+    written_group = rule.doc.project.security_groups[rule.path[1]]
+    rules = written_group.ingress if rule.direction == "ingress" else written_group.egress
+    return rules[rule.path[3]].remote
+
+
+def check_include_cycles(world: World, out: Diagnostics) -> None:
+    """SG_REFERENCE_CYCLE: groups that include each other, with the cycle spelled out.
+
+    Only ``include`` edges count: mutual ``sg:`` references between groups are fine
+    (contract 2.3). One diagnostic per cycle family (strongly connected component),
+    at the include that starts the cycle from its alphabetically first group.
+    """
+    includes = nx.DiGraph()
+    for group in world.groups():
+        for included in group.includes:
+            if world.group(included) is not None:
+                includes.add_edge(group.key, included)
+    for component in nx.strongly_connected_components(includes):
+        start = min(component)
+        if len(component) == 1 and not includes.has_edge(start, start):
+            continue
+        cycle = _cycle_through(includes.subgraph(component), start)
+        names = [key.rpartition("/")[2] for key in cycle]
+        group = world.group(start)
+        index = _written_group(group).include.index(names[1])
+        out.error(Code.SG_REFERENCE_CYCLE,
+                  f"security groups include each other in a cycle: {' -> '.join(names)}; "
+                  "remove one of these includes (use sg: references for mutual access)",
+                  group.loc("include", index))
+
+
+def _cycle_through(component: nx.DiGraph, start: str) -> list[str]:
+    """The shortest cycle from ``start`` back to itself, as a closed list of keys."""
+    best: list[str] | None = None
+    for successor in sorted(component.successors(start)):
+        path = nx.shortest_path(component, successor, start)
+        if best is None or len(path) < len(best):
+            best = path
+    return [start] + (best or [start])
+
+
+def check_cross_tenant_references(world: World, out: Diagnostics) -> None:
+    """CROSS_TENANT_REFERENCE: ``sg:ORG/PROJECT/NAME`` of a project not mutually peered."""
+    for group in world.groups():
+        for rule in group.rules:
+            if rule.remote is None or rule.remote.group is None:
+                continue
+            owner = rule.remote.group.rpartition("/")[0]
+            if owner != group.project and not world.mutually_peered(group.project, owner):
+                out.error(Code.CROSS_TENANT_REFERENCE,
+                          f"rule of group {group.name} refers to sg:{rule.remote.group}, but "
+                          f"{group.project} and {owner} do not peer each other; list each in "
+                          "the other's peerings, or refer to a CIDR",
+                          rule.loc(rule.remote_field))
+
+
+def check_peerings(world: World, out: Diagnostics) -> None:
+    """PEERING_NOT_MUTUAL (warning): a listed peer is absent or does not list back.
+
+    A project that lists itself, or a peer that is not ``ORG/PROJECT``, is a
+    SCHEMA_ERROR: no peering can come of it.
+    """
+    for project in world.projects.values():
+        written = project.doc.project.peerings
+        for peer in project.peers:
+            where = project.doc.locate("peerings", written.index(peer))
+            if not _PROJECT_KEY.fullmatch(peer):
+                out.error(Code.SCHEMA_ERROR,
+                          f"peering {peer!r} is not ORG/PROJECT (lowercase names, e.g. acme/db)",
+                          where)
+            elif peer == project.key:
+                out.error(Code.SCHEMA_ERROR,
+                          f"{project.key} lists itself in peerings; remove it "
+                          "(a project always reaches its own ports)", where)
+            elif peer not in world.projects:
+                out.warning(Code.PEERING_NOT_MUTUAL,
+                            f"peer {peer} is not in the checked intent, so the peering has no "
+                            f"effect; check it together with {peer}'s file, which must list "
+                            f"{project.key}", where)
+            elif project.key not in world.projects[peer].peers:
+                out.warning(Code.PEERING_NOT_MUTUAL,
+                            f"{peer} does not list {project.key} in its peerings (declared "
+                            f"at {world.projects[peer].loc()}), so the peering has no effect; "
+                            f"add {project.key} there or remove it here", where)
+
+
+# --- address plan ----------------------------------------------------------------------------
+
+def check_vpc_overlaps(world: World, out: Diagnostics) -> None:
+    """CIDR_OVERLAP: two VPCs of the world share addresses (sort-and-sweep, n log n)."""
+    blocks = [(p.vpc_cidr, p) for p in world.projects.values() if p.vpc_cidr is not None]
+    for later, earlier in _sweep_overlaps(blocks):
+        out.error(Code.CIDR_OVERLAP,
+                  f"VPC {later.vpc_cidr} of {later.key} overlaps VPC {earlier.vpc_cidr} of "
+                  f"{earlier.key} (declared at {_vpc_loc(earlier)}); give each VPC its own "
+                  "block, or leave cidr out to take a free one from the pool",
+                  _vpc_loc(later))
+
+
+def _vpc_loc(project: Project) -> Location:
+    return project.loc() if project.vpc_cidr_from_pool else project.doc.locate("vpc", "cidr")
+
+
+def check_pool(world: World, out: Diagnostics) -> None:
+    """POOL_EXHAUSTED: a VPC that wanted a block of the pool got none, or a subnet has
+    fewer free addresses than it has ports without a static IP."""
+    network = world.settings.network
+    for project in world.projects.values():
+        if project.vpc_cidr_from_pool and project.vpc_cidr is None:
+            out.error(Code.POOL_EXHAUSTED,
+                      f"no free /{max(network.vpc_prefix, network.pool.prefixlen)} is left in "
+                      f"the pool {network.cidr_pool} for the VPC of {project.key}; declare "
+                      "vpc.cidr, or enlarge network.cidr_pool in netc.toml", project.loc())
+    static: dict[str, set[IPv4Address]] = defaultdict(set)
+    dynamic: dict[str, list[Port]] = defaultdict(list)
+    for port in world.ports():
+        if _written_port(port).ip is None:
+            dynamic[port.subnet].append(port)
+        elif port.ip is not None:
+            static[port.subnet].add(port.ip)
+    for subnet_key, waiting in dynamic.items():
+        subnet = world.subnet(subnet_key)
+        if subnet is None or subnet.cidr is None or subnet.cidr.num_addresses < MIN_SUBNET_ADDRESSES:
+            continue
+        reserved = set(subnet.reserved())
+        used = sum(1 for ip in static[subnet_key] if ip in subnet.cidr and ip not in reserved)
+        free = subnet.cidr.num_addresses - len(reserved) - used
+        if len(waiting) > free:
+            port = waiting[free]
+            out.error(Code.POOL_EXHAUSTED,
+                      f"subnet {subnet.name} {subnet.cidr} has {free} free address(es) for "
+                      f"{len(waiting)} ports without a static IP, so {len(waiting) - free} "
+                      f"get none, from port {port.name} on; enlarge the subnet or move ports "
+                      "to another", port.loc())
+
+
+def check_subnets_in_vpc(world: World, out: Diagnostics) -> None:
+    """SUBNET_OUTSIDE_VPC: a declared subnet's CIDR is not inside its VPC's CIDR."""
+    for project in world.projects.values():
+        if project.vpc_cidr is None:
+            continue
+        for subnet in project.subnets.values():
+            if subnet.cidr is not None and not subnet.implicit \
+                    and not subnet.cidr.subnet_of(project.vpc_cidr):
+                fix = ("declare vpc.cidr around the subnets (this VPC was taken from the pool)"
+                       if project.vpc_cidr_from_pool else "pick a block of the VPC, or widen it")
+                out.error(Code.SUBNET_OUTSIDE_VPC,
+                          f"subnet {subnet.name} {subnet.cidr} is not inside VPC "
+                          f"{project.vpc_cidr}; {fix}", subnet.loc("cidr"))
+
+
+def check_subnet_overlaps(world: World, out: Diagnostics) -> None:
+    """SUBNET_OVERLAP: two subnets of one VPC share addresses (sort-and-sweep)."""
+    for project in world.projects.values():
+        blocks = [(s.cidr, s) for s in project.subnets.values() if s.cidr is not None]
+        for later, earlier in _sweep_overlaps(blocks):
+            out.error(Code.SUBNET_OVERLAP,
+                      f"subnet {later.name} {later.cidr} overlaps subnet {earlier.name} "
+                      f"{earlier.cidr} (declared at {earlier.loc('cidr')}); subnets of a VPC "
+                      "must not share addresses", later.loc("cidr"))
+
+
+def check_port_ips(world: World, out: Diagnostics) -> None:
+    """IP_OUTSIDE_SUBNET, RESERVED_IP and IP_ALREADY_ALLOCATED for static port IPs.
+
+    One dictionary per subnet finds the taken addresses: linear in the number of ports.
+    """
+    taken: dict[tuple[str, IPv4Address], Port] = {}
+    for port in world.ports():
+        subnet = world.subnet(port.subnet)
+        if port.ip is None or subnet is None or subnet.cidr is None:
+            continue
+        if port.ip not in subnet.cidr:
+            out.error(Code.IP_OUTSIDE_SUBNET,
+                      f"port {port.name} ip {port.ip} is not inside subnet {subnet.name} "
+                      f"{subnet.cidr}; pick an address of the subnet, or leave ip out",
+                      port.loc("ip"))
+            continue
+        reserved = _reserved_role(subnet, port.ip)
+        if reserved:
+            out.error(Code.RESERVED_IP,
+                      f"port {port.name} ip {port.ip} is the {reserved} address of subnet "
+                      f"{subnet.name} {subnet.cidr}; pick another, or leave ip out",
+                      port.loc("ip"))
+            continue
+        other = taken.setdefault((subnet.key, port.ip), port)
+        if other is not port:
+            out.error(Code.IP_ALREADY_ALLOCATED,
+                      f"port {port.name} ip {port.ip} is already the address of port "
+                      f"{other.name} (at {other.loc('ip')}); pick another, or leave ip out",
+                      port.loc("ip"))
+
+
+def _reserved_role(subnet: Subnet, ip: IPv4Address) -> str | None:
+    reserved = subnet.reserved()
+    if not reserved:
+        return None
+    return {reserved[0]: "network", reserved[1]: "gateway", reserved[2]: "broadcast"}.get(ip)
+
+
+def check_mac_conflicts(world: World, out: Diagnostics) -> None:
+    """MAC_CONFLICT: two ports anywhere in the world with the same explicit MAC."""
+    owners: dict[str, Port] = {}
+    for port in world.ports():
+        if port.mac is None:
+            continue
+        other = owners.setdefault(port.mac, port)
+        if other is not port:
+            out.error(Code.MAC_CONFLICT,
+                      f"port {port.name} MAC {port.mac} is also the MAC of port {other.key} "
+                      f"(at {other.loc('mac')}); give each port its own MAC, or leave mac out",
+                      port.loc("mac"))
+
+
+# --- NAT -------------------------------------------------------------------------------------
+
+def check_nat(world: World, out: Diagnostics) -> None:
+    """NO_EXTERNAL_NETWORK when NAT is used without ``[external]`` in netc.toml;
+    IP_OUTSIDE_SUBNET when a NAT external_ip is outside the external network."""
+    external = world.settings.external
+    network = IPv4Network(external.cidr) if external is not None else None
+    for project in world.projects.values():
+        entries = [*project.snat, *project.dnat]
+        if not entries:
+            continue
+        if network is None:
+            out.error(Code.NO_EXTERNAL_NETWORK,
+                      f"{project.key} uses NAT but netc.toml has no [external] network; add "
+                      "[external] with cidr and gateway_ip", entries[0].loc())
+            continue
+        for entry in entries:
+            if entry.external_ip is not None and entry.external_ip not in network:
+                kind = "SNAT" if entry.path[1] == "snat" else "DNAT"
+                out.error(Code.IP_OUTSIDE_SUBNET,
+                          f"{kind} external_ip {entry.external_ip} is not inside the external "
+                          f"network {network}; pick an address of [external] cidr",
+                          entry.loc("external_ip"))
+
+
+def check_dnat_targets(world: World, out: Diagnostics) -> None:
+    """DNAT_TARGET_UNKNOWN: a DNAT internal_ip that is not a static IP of the project's ports."""
+    for project in world.projects.values():
+        if not project.dnat:
+            continue
+        addresses = {port.ip for port in project.ports.values() if port.ip is not None}
+        for dnat in project.dnat:
+            if dnat.internal_ip is not None and dnat.internal_ip not in addresses:
+                out.error(Code.DNAT_TARGET_UNKNOWN,
+                          f"DNAT internal_ip {dnat.internal_ip} is not the IP of a port of "
+                          f"{project.key}; give the target port this static ip, or forward "
+                          "to an existing port's ip", dnat.loc("internal_ip"))
 
 
 CHECKS = (
+    check_duplicate_names,
     check_cidrs,
+    check_addresses,
+    check_macs,
+    check_port_ranges,
+    check_pool,
+    check_vpc_overlaps,
+    check_subnets_in_vpc,
+    check_subnet_overlaps,
+    check_subnets_exist,
+    check_port_ips,
+    check_mac_conflicts,
+    check_groups_exist,
+    check_include_cycles,
+    check_cross_tenant_references,
+    check_peerings,
+    check_nat,
+    check_dnat_targets,
 )
 """Every check, in the order their diagnostics are most useful to read."""
 

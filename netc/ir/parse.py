@@ -43,6 +43,15 @@ def cidr_problem(text: str) -> str:
     return f"{text!r} has host bits set; did you mean {network}?"
 
 
+def ipv4_problem(text: str) -> str:
+    """Why ``text`` is not an IPv4 address, in words a person can act on."""
+    if "/" in text:
+        address = text.split("/", 1)[0]
+        if ipv4(address) is not None:
+            return f"{text!r} is a CIDR, not an address; did you mean {address}?"
+    return f"{text!r} is not an IPv4 address (expected a.b.c.d, each part 0-255)"
+
+
 def mac(text: str) -> str | None:
     """Lower-case unicast MAC, or None."""
     value = text.strip().lower().replace("-", ":")
@@ -66,12 +75,26 @@ def port_range(spec: int | str) -> tuple[int, int] | None:
         low = high = spec
     else:
         parts = spec.split("-")
-        if len(parts) != 2 or not all(p.isdigit() and len(p) < 8 for p in parts):
+        if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) < 8 for p in parts):
             return None
         low, high = int(parts[0]), int(parts[1])
     if not 1 <= low <= high <= 65535:
         return None
     return (low, high)
+
+
+def port_range_problem(spec: int | str) -> str:
+    """Why ``spec`` is not a port or a ``"low-high"`` range of 1..65535."""
+    if isinstance(spec, bool) or not isinstance(spec, (int, str)):
+        return f"{spec!r} is not a port number or a range (expected 80 or \"8000-8080\")"
+    if isinstance(spec, int):
+        return f"port {spec} is outside 1-65535"
+    parts = spec.split("-")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
+        return f"{spec!r} is not a port number or a range (expected 80 or \"8000-8080\")"
+    if not all(len(p) < 6 and 1 <= int(p) <= 65535 for p in parts):
+        return f"range {spec} reaches outside 1-65535"
+    return f"range {spec} is reversed; did you mean {parts[1]}-{parts[0]}?"
 
 
 def merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
