@@ -73,6 +73,32 @@ def from_datum(ctype: ColumnType, datum: Any, key_of: KeyOf) -> Any:
     return sorted(values)
 
 
+def reader(ctype: ColumnType, key_of: KeyOf) -> Callable[[Any], Any]:
+    """:func:`from_datum` for one column type, specialised once: reading tens of
+    thousands of rows calls it per cell, so the common shapes skip the generic path."""
+    if ctype.key_ref and not ctype.is_map:
+        def ref(atom: list) -> Ref:
+            key = key_of(atom[1])
+            return Ref(key) if key is not None else foreign_ref(atom[1])
+        if ctype.is_scalar:
+            return ref
+        if ctype.is_optional:
+            return lambda datum: (ref(datum[1][0]) if datum[1] else None) \
+                if _tagged(datum, "set") else ref(datum)
+        return lambda datum: sorted(map(ref, datum[1])) if _tagged(datum, "set") \
+            else [ref(datum)]
+    if ctype.refers_to or ctype.key == "uuid" or ctype.value == "uuid":
+        return lambda datum: from_datum(ctype, datum, key_of)
+    if ctype.is_map:
+        return lambda datum: dict(datum[1])
+    if ctype.is_scalar:
+        return lambda datum: datum
+    if ctype.is_optional:
+        return lambda datum: (datum[1][0] if datum[1] else None) if _tagged(datum, "set") \
+            else datum
+    return lambda datum: sorted(datum[1]) if _tagged(datum, "set") else [datum]
+
+
 def _tagged(datum: Any, tag: str) -> bool:
     return isinstance(datum, list) and len(datum) == 2 and datum[0] == tag
 

@@ -14,9 +14,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from netc.backends.ovn_nb.codec import from_datum
+from netc.backends.ovn_nb.codec import reader
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.compiler.rows import KEY_KEY, OWNER_KEY, Row, RowSet
+from netc.compiler.schema import TABLES as MANAGED_COLUMNS
 
 Transact = Callable[[list[dict]], list[dict]]
 """Runs OVSDB operations as one transaction on the Northbound DB, returns the results."""
@@ -74,9 +75,16 @@ class OwnedState:
                 for table in sorted(self.versions)]
 
 
+def read_columns(table: str) -> list[str]:
+    """The columns netc writes in ``table`` (all it compares), plus identity: reading
+    only these halves the bytes of a large read."""
+    return sorted({"_uuid", "_version", "external_ids", *MANAGED_COLUMNS.get(table, ())})
+
+
 def read_operations(schema: NbSchema, owner: str) -> list[dict]:
     condition = owner_condition(owner)
-    return [{"op": "select", "table": table, "where": [condition]}
+    return [{"op": "select", "table": table, "where": [condition],
+             "columns": read_columns(table)}
             for table in owned_tables(schema)]
 
 
@@ -106,14 +114,15 @@ def state_from_results(schema: NbSchema, owner: str,
             state.uuids[(table, key)] = uuid
             key_by_uuid[uuid] = key
     for table, rows in raw.items():
-        columns = schema.table(table).columns
+        readers = {name: reader(ctype, key_by_uuid.get)
+                   for name, ctype in schema.table(table).columns.items()}
         for row in rows:
             uuid = row["_uuid"][1]
             key = key_by_uuid.get(uuid)
             if key is None or state.uuids.get((table, key)) != uuid:
                 continue
-            values = {name: from_datum(columns[name], datum, key_by_uuid.get)
-                      for name, datum in row.items() if name in columns}
+            values = {name: readers[name](datum)
+                      for name, datum in row.items() if name in readers}
             state.rows.add(Row(table, key, values))
     return state
 
