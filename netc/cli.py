@@ -84,6 +84,50 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """``up`` prints only ``export`` lines on stdout, so ``eval "$(netc sandbox up)"`` works."""
+    import shlex
+    import time
+
+    from netc.backends.ovn_nb.sandbox import DEFAULT_DIRECTORY, NoSandbox, Sandbox, SandboxError
+
+    def exports(sandbox: Sandbox) -> str:
+        return "".join(f"export {name}={shlex.quote(value)}\n"
+                       for name, value in sandbox.exports.items())
+
+    directory = args.dir or DEFAULT_DIRECTORY
+    try:
+        if args.action == "up":
+            started = time.monotonic()
+            sandbox = Sandbox(directory, cluster=args.cluster, dataplane=args.dataplane).start()
+            print(f"sandbox up in {sandbox.directory} ({time.monotonic() - started:.2f}s): "
+                  f"{', '.join(d.name for d in sandbox.daemons())}", file=sys.stderr)
+            print(exports(sandbox), end="")
+            return 0
+        sandbox = Sandbox.load(directory)
+    except NoSandbox as error:
+        print(error, file=sys.stderr)
+        return 0 if args.action == "down" else 1
+    except SandboxError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.action == "down":
+        sandbox.stop()
+        print(f"sandbox in {sandbox.directory} stopped", file=sys.stderr)
+        return 0
+    status = sandbox.status()
+    state = "running" if status.running else "stopped" if status.stopped else "partly running"
+    print(f"sandbox in {status.directory}: {state}")
+    for daemon in status.daemons:
+        print(f"  {daemon.name:<12} " + (f"running, pid {daemon.pid}" if daemon.running
+                                         else "not running"))
+    if status.running:
+        for name, remote in status.remotes.items():
+            print(f"  {name:<17} {remote}")
+        print(exports(sandbox), end="")
+    return 0 if status.running else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -105,6 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema (draft 2020-12) of one YAML intent document, "
                     "for editors and CI validation.")
     schema.set_defaults(func=cmd_schema)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run a local OVN (NB, SB, northd) to try netc on",
+        description="Start, inspect or stop a local OVN in DIR: Northbound and Southbound "
+                    "ovsdb-server and ovn-northd, optionally a 3-member RAFT Northbound "
+                    "and an OVS userspace datapath with ovn-controller. `up` prints the "
+                    "remotes as export lines: eval \"$(netc sandbox up)\". "
+                    "Exit 0 on success (status: everything running), 1 otherwise.")
+    sandbox.add_argument("action", choices=("up", "down", "status"))
+    sandbox.add_argument("--dir",
+                         help="sandbox directory (default: ./.netc-sandbox)")
+    sandbox.add_argument("--cluster", type=int, choices=(1, 3, 5), default=1,
+                         help="Northbound cluster members (default 1: standalone)")
+    sandbox.add_argument("--dataplane", action="store_true",
+                         help="also run OVS (br-int, netdev) and ovn-controller as chassis-1; "
+                              "one per machine (it uses /var/run/openvswitch)")
+    sandbox.set_defaults(func=cmd_sandbox)
     return parser
 
 
