@@ -8,6 +8,7 @@ overlap sweep against brute force, and that every random valid world checks clea
 from __future__ import annotations
 
 import inspect
+import re
 from ipaddress import IPv4Network
 
 import pytest
@@ -237,3 +238,22 @@ def test_a_world_of_ten_thousand_ports():
     run_checks(world_of(_scale_world_text(200, 50, clash_every=10)), out)
     counts = {code: sum(d.code is code for d in out) for code in {d.code for d in out}}
     assert counts == {Code.IP_ALREADY_ALLOCATED: 1000, Code.MAC_CONFLICT: 1000}
+
+
+def test_every_code_is_documented():
+    from tests.conftest import REPO
+    text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    headings = set(re.findall(r"^### ([A-Z_]+)$", text, re.MULTILINE))
+    assert headings == {str(code) for code in Code}
+
+
+def test_documented_examples_are_what_netc_prints():
+    """Example diagnostics in docs/diagnostics.md quoted from a golden case match it."""
+    from tests.conftest import GOLDEN, REPO
+    text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    quoted = re.findall(r"^    (([\w/.-]+?)\.(?:yaml|netc):\d+:\d+: .*)$", text, re.MULTILINE)
+    assert quoted
+    for line, file in quoted:
+        case = file.split("/")[0]
+        expected = (GOLDEN / "check" / f"{case}.expected").read_text(encoding="utf-8")
+        assert line in expected.splitlines(), line
