@@ -1,9 +1,8 @@
 """What netc owns in a live Northbound DB: read in one round trip, as a RowSet.
 
 Only rows whose ``external_ids`` hold ``netc:owner = OWNER`` are read (the server
-filters with an ``includes`` condition), from every table that has ``external_ids``,
-so a foreign row is never even looked at. References between owned rows come back
-as netc:keys; the UUID of every owned row and its ``_version`` are kept aside: the
+filters with an ``includes`` condition), from every table netc writes, so a foreign
+row is never even looked at. References between owned rows come back as netc:keys; the UUID of every owned row and its ``_version`` are kept aside: the
 UUIDs address the transaction's updates and deletes, the versions feed its ``wait``
 guard and the fingerprint a saved plan is checked against.
 """
@@ -16,8 +15,10 @@ from typing import Any, Callable
 
 from netc.backends.ovn_nb.codec import reader
 from netc.backends.ovn_nb.schema import NbSchema
-from netc.compiler.rows import KEY_KEY, OWNER_KEY, Row, RowSet
+from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Row, RowSet
 from netc.compiler.schema import TABLES as MANAGED_COLUMNS
+
+PORT_KEY = "netc:port"
 
 Transact = Callable[[list[dict]], list[dict]]
 """Runs OVSDB operations as one transaction on the Northbound DB, returns the results."""
@@ -28,10 +29,8 @@ def owner_condition(owner: str) -> list:
 
 
 def owned_tables(schema: NbSchema) -> list[str]:
-    """Tables whose rows can carry netc's ownership marks."""
-    return sorted(name for name, table in schema.tables.items()
-                  if "external_ids" in table.columns
-                  and table.columns["external_ids"].is_map)
+    """The tables netc writes (and so the only ones where it can own rows)."""
+    return sorted(name for name in MANAGED_COLUMNS if name in schema.tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +77,7 @@ class OwnedState:
 def read_columns(table: str) -> list[str]:
     """The columns netc writes in ``table`` (all it compares), plus identity: reading
     only these halves the bytes of a large read."""
-    return sorted({"_uuid", "_version", "external_ids", *MANAGED_COLUMNS.get(table, ())})
+    return sorted({"_uuid", "_version", "external_ids", *MANAGED_COLUMNS[table]})
 
 
 def read_operations(schema: NbSchema, owner: str) -> list[dict]:
@@ -135,3 +134,19 @@ def _external_id(row: dict[str, Any], name: str) -> str | None:
         if key == name:
             return value
     return None
+
+
+def existing_allocations(rows: RowSet) -> dict[str, tuple[str, str]]:
+    """Port key -> (MAC, IP) of the ports netc wrote before, as IPAM keeps them.
+
+    A port row carries ``netc:org``, ``netc:project`` and ``netc:port`` and one
+    ``addresses`` entry ``"MAC IP"`` (contract section 6).
+    """
+    existing = {}
+    for row in rows.tables.get("Logical_Switch_Port", {}).values():
+        ids = row.columns.get("external_ids", {})
+        addresses = row.columns.get("addresses") or []
+        parts = addresses[0].split() if len(addresses) == 1 else []
+        if len(parts) == 2 and {ORG_KEY, PROJECT_KEY, PORT_KEY} <= ids.keys():
+            existing[f"{ids[ORG_KEY]}/{ids[PROJECT_KEY]}/{ids[PORT_KEY]}"] = (parts[0], parts[1])
+    return existing
