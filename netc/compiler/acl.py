@@ -1,0 +1,105 @@
+"""The compiler's intermediate form of security-group rules, between IR and ACL rows.
+
+An :class:`AclSpec` is one allow rule in the shape of one OVN ACL: it applies to the
+members of ``groups`` (one port group, or the union of several), in one direction,
+for one protocol and set of destination ports, towards one set of remotes. It
+matches a packet when every part matches; the remote part matches when the remote
+address is inside one of ``cidrs`` or belongs to a member of one of
+``remote_groups``. Specs are allows: a packet passes a direction when any spec of
+one of its port's groups matches (contract 2.2), which is why specs can be merged
+and shared without changing meaning.
+
+An :class:`AclProgram` is what passes transform: the specs plus the ``includes``
+still to expand. :func:`initial_program` reads it off the IR, one spec per written
+rule; :func:`neutron_acl_count` counts what Neutron's one-ACL-per-rule method would
+write for the same world, for the bench harness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Network
+from typing import Mapping
+
+from netc.ir.model import Direction, PortRange, Rule
+from netc.ir.world import World
+
+ANY_CIDR = IPv4Network("0.0.0.0/0")
+L4_PROTOCOLS = ("tcp", "udp")
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class AclSpec:
+    project: str
+    groups: tuple[str, ...]
+    """Sorted group keys whose members the ACL applies to (all of one project)."""
+    direction: Direction
+    protocol: str
+    """tcp | udp | icmp | all."""
+    ports: tuple[PortRange, ...] | None
+    """Merged destination port ranges (tcp/udp only); None = every port."""
+    cidrs: tuple[IPv4Network, ...] = ()
+    remote_groups: tuple[str, ...] = ()
+
+    def body(self) -> tuple:
+        """Everything but ``groups``: two specs with one body are the same rule."""
+        return (self.direction, self.protocol, self.ports, self.cidrs, self.remote_groups)
+
+    def with_(self, **changes) -> "AclSpec":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class AclProgram:
+    specs: tuple[AclSpec, ...]
+    includes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Group key -> included group keys, until ``expand_includes`` has copied them."""
+
+    def with_specs(self, specs, **changes) -> "AclProgram":
+        return replace(self, specs=tuple(sorted(set(specs))), **changes)
+
+
+def spec_of_rule(rule: Rule, project: str) -> AclSpec | None:
+    """The spec of one written rule; None when the rule's remote was not resolved."""
+    if rule.remote is None:
+        return None
+    remote = rule.remote
+    return AclSpec(project=project, groups=(rule.group,), direction=rule.direction,
+                   protocol=rule.protocol,
+                   ports=rule.ports if rule.protocol in L4_PROTOCOLS else None,
+                   cidrs=(remote.cidr,) if remote.cidr is not None else (),
+                   remote_groups=(remote.group,) if remote.group else ())
+
+
+def initial_program(world: World) -> AclProgram:
+    """One spec per written rule (the default group's implicit two included)."""
+    specs = []
+    includes: dict[str, tuple[str, ...]] = {}
+    for group in world.groups():
+        if group.includes:
+            includes[group.key] = group.includes
+        for rule in group.rules:
+            spec = spec_of_rule(rule, group.project)
+            if spec is not None:
+                specs.append(spec)
+    return AclProgram(specs=tuple(sorted(set(specs))), includes=includes)
+
+
+DROP_ACLS_PER_WORLD = 2
+"""Neutron's default-drop port group holds one drop ACL per direction."""
+
+
+def neutron_acl_count(world: World) -> int:
+    """ACL rows Neutron ML2/OVN would write for this world: one per security-group rule.
+
+    A Neutron rule has one port range and one remote, so a netc rule with N port ranges
+    is N Neutron rules; includes are copied (Neutron has no includes); plus the two
+    drop ACLs of its default-drop port group.
+    """
+    total = 0
+    for group in world.groups():
+        for rule in world.effective_rules(group.key):
+            if rule.remote is None:
+                continue
+            total += len(rule.ports) if rule.ports and rule.protocol in L4_PROTOCOLS else 1
+    return total + (DROP_ACLS_PER_WORLD if world.projects else 0)

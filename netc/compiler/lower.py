@@ -1,0 +1,407 @@
+"""Lower a checked World to the OVN Northbound rows netc wants (contract section 6).
+
+The mapping, one project at a time (docs/compiler.md has the full table):
+
+- VPC -> Logical_Router; subnet -> Logical_Switch, a Logical_Router_Port holding the
+  gateway address and the router-type Logical_Switch_Port joining them; DHCP_Options
+  per subnet with dhcp on.
+- port -> Logical_Switch_Port named by its port id, ``addresses`` = ``port_security``
+  = ``"MAC IP"``.
+- security group -> Port_Group; its rules -> ACL specs -> passes -> allow-related
+  ACLs. Every netc port is also in one default-drop Port_Group whose two drop ACLs
+  (one per direction, lower priority) drop whatever no rule allows.
+- SNAT -> NAT; DNAT -> one Load_Balancer per protocol on the router; both through a
+  gateway router port on the shared external switch (netc.toml ``[external]``).
+- mutual peering -> a pair of peered router ports and a static route each way.
+
+Lowering is pure: the same world, passes and existing allocations give the same rows.
+Rows that belong to no project (the default-drop group and its ACLs, the external
+switch) are *global*; a backend planning part of a world treats them specially
+(netc.backends.diff).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import Callable, Iterable
+
+from netc.compiler import names
+from netc.compiler.acl import ANY_CIDR, AclProgram, AclSpec, initial_program
+from netc.compiler.ipam import Allocation, Existing, allocate
+from netc.compiler.match import acl_match
+from netc.compiler.passes import PASSES, run_passes
+from netc.compiler.passes.expand_includes import expand_includes
+from netc.compiler.rows import (KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, Row,
+                                RowSet)
+from netc.diagnostics import Diagnostics
+from netc.ir.model import Project, Subnet
+from netc.ir.world import World
+
+ALLOW_PRIORITY = 1002
+DROP_PRIORITY = 1001
+DHCP_LEASE_SECONDS = "43200"
+PEER_LINK_POOL = IPv4Network("169.254.0.0/16")
+PEER_LINK_PREFIX = 30
+DROP_GROUP_KEY = "pg:drop"
+EXTERNAL_SWITCH_KEY = "switch:external"
+PORT_KEY_PREFIX = "port:"
+
+Pass = Callable[[AclProgram], AclProgram]
+
+
+@dataclass
+class Compilation:
+    rows: RowSet
+    program: AclProgram
+    """The ACL program after the passes, before rows (for tests and explain)."""
+    diagnostics: Diagnostics
+    allocation: Allocation
+    projects: frozenset[str]
+    """Keys of the projects compiled: a plan's scope."""
+
+
+def compile_world(world: World, passes: Iterable[Pass] = PASSES,
+                  existing: Existing | None = None,
+                  diagnostics: Diagnostics | None = None) -> Compilation:
+    """The desired rows of ``world`` (which the front end has checked)."""
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    allocation = allocate(world, existing, diagnostics)
+    program = run_passes(initial_program(world), tuple(passes))
+    program = expand_includes(program)
+    lowering = _Lowering(world, allocation)
+    lowering.lower(program)
+    return Compilation(lowering.rows, program, diagnostics, allocation,
+                       frozenset(world.projects))
+
+
+def allocations_in(rows: RowSet) -> dict[str, tuple[str, str]]:
+    """Port key -> (MAC, IP) of the ports in ``rows`` (a snapshot): the ``existing``
+    allocations that keep a port's address across compiles."""
+    found = {}
+    for row in rows.tables.get("Logical_Switch_Port", {}).values():
+        addresses = row.columns.get("addresses") or []
+        parts = addresses[0].split() if addresses else []
+        if row.key.startswith(PORT_KEY_PREFIX) and len(parts) == 2:
+            found[row.key[len(PORT_KEY_PREFIX):]] = (parts[0], parts[1])
+    return found
+
+
+class _Lowering:
+    def __init__(self, world: World, allocation: Allocation) -> None:
+        self.world = world
+        self.owner = world.settings.owner
+        self.allocation = allocation
+        self.rows = RowSet()
+        self.switch_ports: dict[str, list[str]] = {}
+        """LSP keys of each subnet's switch, filled by ports and read by switches."""
+        self.router_rows: dict[str, dict[str, list[str]]] = {}
+        """Project -> router column -> referenced keys."""
+        self.members: dict[str, list[str]] = {}
+        """Group key -> LSP keys of its members that were lowered."""
+        self.member_ips: dict[str, list[str]] = {}
+
+    # -- helpers -------------------------------------------------------------------
+
+    def ids(self, key: str, project: Project | None = None, **extra: str) -> dict[str, str]:
+        ids = {OWNER_KEY: self.owner, KEY_KEY: key}
+        if project is not None:
+            ids[ORG_KEY] = project.org
+            ids[PROJECT_KEY] = project.name
+        ids.update({f"netc:{k}": v for k, v in extra.items() if v is not None})
+        return ids
+
+    def add(self, table: str, key: str, project: Project | None, columns: dict,
+            **extra: str) -> Ref:
+        columns = dict(columns, external_ids=self.ids(key, project, **extra))
+        self.rows.add(Row(table, key, columns))
+        return Ref(key)
+
+    def router_ref(self, project: Project, column: str, key: str) -> None:
+        self.router_rows.setdefault(project.key, {}).setdefault(column, []).append(key)
+
+    # -- the world -----------------------------------------------------------------
+
+    def lower(self, program: AclProgram) -> None:
+        projects = [self.world.projects[k] for k in sorted(self.world.projects)]
+        for project in projects:
+            for subnet in project.subnets.values():
+                self.subnet(project, subnet)
+            self.ports(project)
+        self.peerings(projects)
+        for project in projects:
+            self.nat(project)
+        for project in projects:
+            self.router(project)
+        for project in projects:
+            self.switches(project)
+        self.security(projects, program)
+
+    def router(self, project: Project) -> None:
+        refs = self.router_rows.get(project.key, {})
+        self.add("Logical_Router", f"router:{project.key}", project, {
+            "name": names.dotted(project.key),
+            "ports": _refs(refs.get("ports", [])),
+            "static_routes": _refs(refs.get("static_routes", [])),
+            "nat": _refs(refs.get("nat", [])),
+            "load_balancer": _refs(refs.get("load_balancer", [])),
+        }, vpc=project.vpc_name, cidr=str(project.vpc_cidr) if project.vpc_cidr else None)
+
+    def subnet(self, project: Project, subnet: Subnet) -> None:
+        gateway = subnet.gateway
+        if subnet.cidr is None or gateway is None:
+            return
+        lrp_name = f"lrp.{names.dotted(subnet.key)}"
+        mac = self.allocation.macs.derive(f"lrp:{subnet.key}")
+        self.router_ref(project, "ports", self.add("Logical_Router_Port", f"lrp:{subnet.key}",
+                                                   project, {
+            "name": lrp_name, "mac": mac,
+            "networks": [f"{gateway}/{subnet.cidr.prefixlen}"],
+        }, subnet=subnet.name))
+        router_port = self.add("Logical_Switch_Port", f"lsp-router:{subnet.key}", project, {
+            "name": f"rtr.{names.dotted(subnet.key)}", "type": "router",
+            "addresses": ["router"], "options": {"router-port": lrp_name},
+        }, subnet=subnet.name)
+        self.switch_ports.setdefault(subnet.key, []).append(router_port)
+        if subnet.dhcp:
+            options = {"lease_time": DHCP_LEASE_SECONDS, "router": str(gateway),
+                       "server_id": str(gateway), "server_mac": mac}
+            if subnet.dns_servers:
+                options["dns_server"] = _ovn_set([str(a) for a in subnet.dns_servers])
+            self.add("DHCP_Options", f"dhcp:{subnet.key}", project,
+                     {"cidr": str(subnet.cidr), "options": options}, subnet=subnet.name)
+
+    def switches(self, project: Project) -> None:
+        for subnet in project.subnets.values():
+            if subnet.key not in self.switch_ports:
+                continue
+            self.add("Logical_Switch", f"switch:{subnet.key}", project, {
+                "name": names.dotted(subnet.key),
+                "ports": _refs(self.switch_ports[subnet.key]),
+            }, subnet=subnet.name, cidr=str(subnet.cidr))
+
+    def ports(self, project: Project) -> None:
+        for port in project.ports.values():
+            address = self.allocation.addresses.get(port.key)
+            subnet = self.world.subnet(port.subnet)
+            if address is None or subnet is None or subnet.key not in self.switch_ports:
+                continue
+            columns = {"name": names.port_id(port.key), "addresses": [str(address)],
+                       "port_security": [str(address)]}
+            if subnet.dhcp:
+                columns["dhcpv4_options"] = Ref(f"dhcp:{subnet.key}")
+            ref = self.add("Logical_Switch_Port", PORT_KEY_PREFIX + port.key, project, columns,
+                           port=port.name, vm=port.vm)
+            self.switch_ports[subnet.key].append(ref)
+            for group in port.groups:
+                self.members.setdefault(group, []).append(ref)
+                self.member_ips.setdefault(group, []).append(str(address.ip))
+
+    # -- NAT and the external network -----------------------------------------------
+
+    def nat(self, project: Project) -> None:
+        external = self.world.settings.external
+        snat_ips = [s.external_ip for s in project.snat if s.external_ip is not None]
+        dnats = [d for d in project.dnat if d.external_ip and d.internal_ip]
+        if external is None or not (snat_ips or dnats) or project.vpc_cidr is None:
+            return
+        ext_net = IPv4Network(external.cidr)
+        lrp_name = f"lrp.{names.dotted(project.key)}.gw"
+        address = snat_ips[0] if snat_ips else dnats[0].external_ip
+        chassis = [self.add("Gateway_Chassis", f"gwc:{project.key}:{name}", project, {
+            "name": f"{lrp_name}.{name}", "chassis_name": name,
+            "priority": len(external.gateway_chassis) - index,
+        }) for index, name in enumerate(external.gateway_chassis)]
+        self.router_ref(project, "ports", self.add(
+            "Logical_Router_Port", f"lrp-gw:{project.key}", project, {
+                "name": lrp_name, "mac": self.allocation.macs.derive(f"lrp-gw:{project.key}"),
+                "networks": [f"{address}/{ext_net.prefixlen}"],
+                "gateway_chassis": _refs(chassis)}))
+        self.external_switch_port(project, lrp_name)
+        self.router_ref(project, "static_routes", self.add(
+            "Logical_Router_Static_Route", f"route:{project.key}:default", project, {
+                "ip_prefix": "0.0.0.0/0", "nexthop": external.gateway_ip,
+                "output_port": lrp_name}))
+        for ip in dict.fromkeys(snat_ips):
+            self.router_ref(project, "nat", self.add("NAT", f"snat:{project.key}:{ip}", project, {
+                "type": "snat", "external_ip": str(ip), "logical_ip": str(project.vpc_cidr)}))
+        for protocol in sorted({d.protocol for d in dnats}):
+            vips = {f"{d.external_ip}:{d.external_port}": f"{d.internal_ip}:{d.internal_port}"
+                    for d in dnats if d.protocol == protocol}
+            self.router_ref(project, "load_balancer", self.add(
+                "Load_Balancer", f"lb:{project.key}:{protocol}", project, {
+                    "name": f"lb.{names.dotted(project.key)}.{protocol}",
+                    "protocol": protocol, "vips": dict(sorted(vips.items()))}))
+
+    def external_switch_port(self, project: Project, lrp_name: str) -> None:
+        external = self.world.settings.external
+        if self.rows.get("Logical_Switch", EXTERNAL_SWITCH_KEY) is None:
+            localnet = self.add("Logical_Switch_Port", "lsp-localnet:external", None, {
+                "name": f"{self.owner}.external.localnet", "type": "localnet",
+                "addresses": ["unknown"],
+                "options": {"network_name": external.provider_network}})
+            self.add("Logical_Switch", EXTERNAL_SWITCH_KEY, None, {
+                "name": f"{self.owner}.external", "ports": [localnet]})
+        port = self.add("Logical_Switch_Port", f"lsp-gw:{project.key}", project, {
+            "name": f"rtr.{names.dotted(project.key)}.gw", "type": "router",
+            "addresses": ["router"], "options": {"router-port": lrp_name}})
+        switch = self.rows.get("Logical_Switch", EXTERNAL_SWITCH_KEY)
+        switch.columns["ports"] = _refs(switch.columns["ports"] + [port])
+
+    # -- peering -------------------------------------------------------------------
+
+    def peerings(self, projects: list[Project]) -> None:
+        pairs = [(a, b) for i, a in enumerate(projects) for b in projects[i + 1:]
+                 if self.world.mutually_peered(a.key, b.key)
+                 and a.vpc_cidr is not None and b.vpc_cidr is not None]
+        links = _peer_links([(a.key, b.key) for a, b in pairs])
+        for (a, b), link in zip(pairs, links):
+            hosts = list(link.hosts())
+            names_ = {a.key: f"lrp.{names.dotted(a.key)}.peer.{names.dotted(b.key)}",
+                      b.key: f"lrp.{names.dotted(b.key)}.peer.{names.dotted(a.key)}"}
+            for this, other, mine, theirs in ((a, b, hosts[0], hosts[1]),
+                                              (b, a, hosts[1], hosts[0])):
+                key = f"{this.key}>{other.key}"
+                self.router_ref(this, "ports", self.add(
+                    "Logical_Router_Port", f"lrp-peer:{key}", this, {
+                        "name": names_[this.key],
+                        "mac": self.allocation.macs.derive(f"lrp-peer:{key}"),
+                        "networks": [f"{mine}/{link.prefixlen}"],
+                        "peer": names_[other.key]}, peer=other.key))
+                self.router_ref(this, "static_routes", self.add(
+                    "Logical_Router_Static_Route", f"route-peer:{key}", this, {
+                        "ip_prefix": str(other.vpc_cidr), "nexthop": str(theirs),
+                        "output_port": names_[this.key]}, peer=other.key))
+
+    # -- security ------------------------------------------------------------------
+
+    def security(self, projects: list[Project], program: AclProgram) -> None:
+        port_groups: dict[tuple[str, ...], dict] = {}
+        for project in projects:
+            for group in project.groups.values():
+                port_groups[(group.key,)] = {"project": project, "acls": []}
+        shared_cidrs = self.shared_cidr_lists(program)
+        for spec in program.specs:
+            pg = port_groups.setdefault(spec.groups, {
+                "project": self.world.projects[spec.project], "acls": []})
+            remotes = self.remote_terms(spec, shared_cidrs)
+            match = acl_match(spec.direction, self.pg_name(spec.groups), spec.protocol,
+                              spec.ports, remotes)
+            label = "+".join(g.rpartition("/")[2] for g in spec.groups)
+            key = (f"acl:{spec.project}/{label}:{spec.direction}:{spec.protocol}:"
+                   f"{names.short_hash(repr(spec.body()))}")
+            pg["acls"].append(self.add("ACL", key, pg["project"], {
+                "priority": ALLOW_PRIORITY, "action": "allow-related", "match": match,
+                "direction": _ovn_direction(spec.direction)}))
+        for groups in sorted(port_groups):
+            pg = port_groups[groups]
+            ports = sorted({p for g in groups for p in self.members.get(g, [])})
+            key = f"pg:{groups[0]}" if len(groups) == 1 else \
+                f"pg:{pg['project'].key}/{'+'.join(g.rpartition('/')[2] for g in groups)}"
+            self.add("Port_Group", key, pg["project"], {
+                "name": self.pg_name(groups), "ports": _refs(ports),
+                "acls": _refs(pg["acls"])},
+                group=groups[0].rpartition("/")[2] if len(groups) == 1 else None)
+        if projects:
+            self.drop_group()
+
+    def pg_name(self, groups: tuple[str, ...]) -> str:
+        project = groups[0].rpartition("/")[0]
+        readable = "_".join([names.dotted(project)] + [g.rpartition("/")[2] for g in groups])
+        return names.ovn_identifier(self.owner, "+".join(groups), readable)
+
+    def remote_terms(self, spec: AclSpec, shared_cidrs: dict) -> list[str]:
+        """CIDRs (or their shared address set) and the remote groups' address sets."""
+        if ANY_CIDR in spec.cidrs:
+            return []
+        terms = [f"${shared_cidrs[spec.cidrs]}"] if spec.cidrs in shared_cidrs \
+            else [str(c) for c in spec.cidrs]
+        for group in spec.remote_groups:
+            if spec.groups == (group,):
+                terms.append(f"${self.member_set(group)}")
+            else:
+                terms.append(f"${self.pg_name((group,))}_ip4")
+        return terms
+
+    def member_set(self, group: str) -> str:
+        """netc's own address set of a group's member IPs, for rules of the group that
+        name the group itself: OVN's ``$<pg>_ip4`` beside the same ``@<pg>`` in one
+        match multiplies flows on every hypervisor."""
+        key = f"as-members:{group}"
+        name = names.ovn_identifier(self.owner, key, names.dotted(group) + "_members")
+        if self.rows.get("Address_Set", key) is None:
+            project = self.world.projects[group.rpartition("/")[0]]
+            self.add("Address_Set", key, project, {
+                "name": name, "addresses": sorted(set(self.member_ips.get(group, [])),
+                                                  key=IPv4Address)},
+                group=group.rpartition("/")[2])
+        return name
+
+    def shared_cidr_lists(self, program: AclProgram) -> dict:
+        """CIDR lists of two or more blocks used by two or more ACLs of a project get one
+        Address_Set: one row to update when the list changes, shorter matches."""
+        uses = Counter((s.project, s.cidrs) for s in program.specs
+                       if len(s.cidrs) > 1 and ANY_CIDR not in s.cidrs)
+        shared = {}
+        for (project_key, cidrs), count in sorted(uses.items()):
+            if count < 2:
+                continue
+            key = f"as-cidrs:{project_key}:{names.short_hash(*map(str, cidrs))}"
+            name = names.ovn_identifier(self.owner, key, names.dotted(project_key) + "_cidrs")
+            self.add("Address_Set", key, self.world.projects[project_key],
+                     {"name": name, "addresses": [str(c) for c in cidrs]})
+            shared[cidrs] = name
+        return shared
+
+    def drop_group(self) -> None:
+        """Every netc port, and what nobody allowed dropped in both directions. DHCP
+        requests (broadcast, to OVN's own responder) are let out so dhcp works for
+        ports whose groups allow no egress."""
+        name = names.ovn_identifier(self.owner, DROP_GROUP_KEY, "drop")
+        acls = [
+            self.add("ACL", "acl:drop:egress", None, {
+                "priority": DROP_PRIORITY, "action": "drop", "direction": "from-lport",
+                "match": f"inport == @{name} && ip"}),
+            self.add("ACL", "acl:drop:ingress", None, {
+                "priority": DROP_PRIORITY, "action": "drop", "direction": "to-lport",
+                "match": f"outport == @{name} && ip"}),
+            self.add("ACL", "acl:drop:dhcp-request", None, {
+                "priority": ALLOW_PRIORITY, "action": "allow", "direction": "from-lport",
+                "match": f"inport == @{name} && ip4.dst == 255.255.255.255 && "
+                         f"udp.src == 68 && udp.dst == 67"}),
+        ]
+        ports = sorted(row.key for row in self.rows.tables.get("Logical_Switch_Port", {}).values()
+                       if row.key.startswith(PORT_KEY_PREFIX))
+        self.add("Port_Group", DROP_GROUP_KEY, None,
+                 {"name": name, "ports": _refs(ports), "acls": _refs(acls)})
+
+
+def _refs(keys: Iterable[str]) -> list[Ref]:
+    return [Ref(k) for k in sorted(set(keys))]
+
+
+def _ovn_set(items: list[str]) -> str:
+    """An OVN DHCP option list value: ``8.8.8.8`` or ``{8.8.8.8, 1.1.1.1}``."""
+    return items[0] if len(items) == 1 else "{" + ", ".join(items) + "}"
+
+
+def _ovn_direction(direction: str) -> str:
+    return "to-lport" if direction == "ingress" else "from-lport"
+
+
+def _peer_links(pairs: list[tuple[str, str]]) -> list[IPv4Network]:
+    """A /30 of 169.254.0.0/16 per peered pair, picked by a hash of the pair (probing on
+    collision) so that a pair keeps its link when other pairs come and go."""
+    slots = 2 ** (PEER_LINK_PREFIX - PEER_LINK_POOL.prefixlen)
+    used: set[int] = set()
+    links = []
+    for a, b in pairs:
+        slot = int(names.short_hash(a, b), 16) % slots
+        while slot in used:
+            slot = (slot + 1) % slots
+        used.add(slot)
+        size = 2 ** (32 - PEER_LINK_PREFIX)
+        links.append(IPv4Network((int(PEER_LINK_POOL.network_address) + slot * size,
+                                  PEER_LINK_PREFIX)))
+    return links

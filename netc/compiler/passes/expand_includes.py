@@ -1,0 +1,50 @@
+"""Pass: copy the rules of included groups into the groups that include them.
+
+Contract 2.3: ``include`` copies rules (transitively), membership does not change,
+so the copies apply to the including group's port group and ``sg:`` references to
+either group keep meaning their own members.
+
+Before::
+
+    AclSpec(groups=("acme/web/web",), ingress, tcp, ((80, 80),), 0.0.0.0/0)
+    AclSpec(groups=("acme/web/base",), ingress, tcp, ((22, 22),), 10.0.0.0/8)
+    includes = {"acme/web/web": ("acme/web/base",)}
+
+After::
+
+    AclSpec(groups=("acme/web/base",), ingress, tcp, ((22, 22),), 10.0.0.0/8)
+    AclSpec(groups=("acme/web/web",),  ingress, tcp, ((22, 22),), 10.0.0.0/8)
+    AclSpec(groups=("acme/web/web",),  ingress, tcp, ((80, 80),), 0.0.0.0/0)
+    includes = {}
+
+This pass is a normalisation, not an optimisation: lowering runs it when a pass list
+leaves it out, so every pass list compiles the same meaning.
+"""
+
+from __future__ import annotations
+
+from netc.compiler.acl import AclProgram
+
+
+def expand_includes(program: AclProgram) -> AclProgram:
+    if not program.includes:
+        return program
+    specs = list(program.specs)
+    for group, included in program.includes.items():
+        for source in _closure(group, program.includes):
+            specs.extend(spec.with_(groups=(group,))
+                         for spec in program.specs if source in spec.groups)
+    return program.with_specs(specs, includes={})
+
+
+def _closure(group: str, includes) -> list[str]:
+    """Groups reached from ``group`` by includes, itself excluded; cycles stop."""
+    seen: list[str] = []
+    pending = list(includes.get(group, ()))
+    while pending:
+        key = pending.pop(0)
+        if key == group or key in seen:
+            continue
+        seen.append(key)
+        pending.extend(includes.get(key, ()))
+    return seen
