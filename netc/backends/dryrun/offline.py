@@ -1,0 +1,49 @@
+"""The dry-run backend's two operations, without a database: compile and plan.
+
+``plan_against`` reads the snapshot first, because the ports' addresses in it are the
+existing allocations the compile must keep (an address never moves because a plan
+was made elsewhere). Problems are diagnostics; the caller renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netc.backends.diff import Plan, diff_rows
+from netc.backends.dryrun.snapshot import SnapshotError, load_snapshot
+from netc.compiler.ipam import Existing
+from netc.compiler.lower import Compilation, allocations_in, compile_world
+from netc.config import Settings
+from netc.diagnostics import Code, Diagnostics, Location
+from netc.frontend import check_paths
+
+
+def compile_paths(paths: list[str], settings: Settings, diagnostics: Diagnostics,
+                  existing: Existing | None = None) -> Compilation | None:
+    """Rows of the intent under ``paths``; None when the front end or IPAM found errors."""
+    result = check_paths(paths, settings, diagnostics)
+    if not result.ok:
+        return None
+    compilation = compile_world(result.world, existing=existing, diagnostics=diagnostics)
+    return None if diagnostics.has_errors else compilation
+
+
+@dataclass
+class OfflinePlan:
+    plan: Plan
+    compilation: Compilation
+    scope: set[str]
+
+
+def plan_against(paths: list[str], settings: Settings, snapshot: str, prune: bool,
+                 diagnostics: Diagnostics) -> OfflinePlan | None:
+    try:
+        actual = load_snapshot(snapshot, settings.owner)
+    except SnapshotError as error:
+        diagnostics.error(Code.FILE_ERROR, str(error), Location(snapshot))
+        return None
+    compilation = compile_paths(paths, settings, diagnostics, allocations_in(actual))
+    if compilation is None:
+        return None
+    scope = set(compilation.projects)
+    return OfflinePlan(diff_rows(compilation.rows, actual, scope, prune), compilation, scope)
