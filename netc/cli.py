@@ -128,6 +128,46 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0 if status.running else 1
 
 
+def _write_output(text: str, path: str | None) -> None:
+    if path and path != "-":
+        Path(path).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from netc.backends.dryrun.nbctl import render_nbctl
+    from netc.backends.dryrun.offline import compile_paths
+
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    compilation = None if diagnostics.has_errors else compile_paths(
+        args.paths, settings, diagnostics)
+    print_diagnostics(diagnostics)
+    if compilation is None:
+        return 1
+    rows = compilation.rows
+    _write_output(rows.dumps() if args.format == "json" else render_nbctl(rows), args.output)
+    print(f"compiled: {len(rows)} row(s), {rows.count('ACL')} ACL(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from netc.backends.dryrun.offline import plan_against
+    from netc.backends.dryrun.plan_render import render_json, render_text
+
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    offline = None if diagnostics.has_errors else plan_against(
+        args.paths, settings, args.against, args.prune, diagnostics)
+    print_diagnostics(diagnostics)
+    if offline is None:
+        return 1
+    plan = offline.plan
+    sys.stdout.write(render_json(plan) if args.format == "json" else render_text(plan))
+    return 2 if args.detailed_exitcode and not plan.empty else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -166,6 +206,36 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also run OVS (br-int, netdev) and ovn-controller as chassis-1; "
                               "one per machine (it uses /var/run/openvswitch)")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    compile_ = commands.add_parser(
+        "compile", help="print the Northbound rows the intent needs (offline)",
+        description="Check the intent and print every row netc wants in the OVN "
+                    "Northbound DB: netc.rows/v1 JSON, or an ovn-nbctl script that "
+                    "creates them. Exit 0 on success, 1 on errors.")
+    _add_paths(compile_)
+    compile_.add_argument("-o", "--output", metavar="FILE",
+                          help="write the rows to FILE instead of stdout")
+    compile_.add_argument("--format", choices=("json", "nbctl"), default="json",
+                          help="netc.rows/v1 JSON (default) or an ovn-nbctl batch script")
+    compile_.set_defaults(func=cmd_compile)
+
+    plan = commands.add_parser(
+        "plan", help="show what apply would change, against a snapshot",
+        description="Diff the intent against a snapshot FILE: a `netc compile` output "
+                    "or `ovsdb-client -f json dump REMOTE OVN_Northbound`. Only projects "
+                    "in the intent are planned; rows of other owned projects are destroyed "
+                    "only with --prune. Exit 0, 1 on errors, 2 when there are changes and "
+                    "--detailed-exitcode is given.")
+    _add_paths(plan)
+    plan.add_argument("--against", metavar="FILE", required=True,
+                      help="the snapshot to diff against")
+    plan.add_argument("--format", choices=("text", "json"), default="text",
+                      help="Terraform-style text (default) or netc.plan/v1 JSON")
+    plan.add_argument("--detailed-exitcode", action="store_true",
+                      help="exit 2 when the plan has changes, 0 when it has none")
+    plan.add_argument("--prune", action="store_true",
+                      help="also destroy owned rows of projects absent from the intent")
+    plan.set_defaults(func=cmd_plan)
     return parser
 
 
