@@ -30,6 +30,16 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
                         help="netc.toml to read (default: ./netc.toml when present)")
 
 
+def _add_remote(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nb", metavar="REMOTE",
+                        help="Northbound DB: unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, or a "
+                             "comma-separated list of cluster members (default: $OVN_NB_DB, "
+                             "then netc.toml ovn_northbound_endpoint)")
+    parser.add_argument("-p", "--private-key", metavar="FILE", help="SSL private key (ssl:)")
+    parser.add_argument("-c", "--certificate", metavar="FILE", help="SSL certificate (ssl:)")
+    parser.add_argument("-C", "--ca-cert", metavar="FILE", help="SSL CA certificate (ssl:)")
+
+
 def _source_line(diagnostic: Diagnostic, cache: dict[str, list[str]]) -> str | None:
     if not diagnostic.line:
         return None
@@ -156,6 +166,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from netc.backends.dryrun.offline import plan_against
     from netc.backends.dryrun.plan_render import render_json, render_text
 
+    if args.against is None:
+        from netc.backends.ovn_nb.live import plan_command
+        return plan_command(args)
+    if args.out:
+        print("error: --out saves a plan against a live NB (--nb); a plan --against a "
+              "snapshot cannot be applied", file=sys.stderr)
+        return 1
     diagnostics = Diagnostics()
     settings = load_settings(args.config, diagnostics)
     offline = None if diagnostics.has_errors else plan_against(
@@ -166,6 +183,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = offline.plan
     sys.stdout.write(render_json(plan) if args.format == "json" else render_text(plan))
     return 2 if args.detailed_exitcode and not plan.empty else 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from netc.backends.ovn_nb.live import apply_command
+
+    return apply_command(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,8 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "only with --prune. Exit 0, 1 on errors, 2 when there are changes and "
                     "--detailed-exitcode is given.")
     _add_paths(plan)
-    plan.add_argument("--against", metavar="FILE", required=True,
-                      help="the snapshot to diff against")
+    plan.add_argument("--against", metavar="FILE",
+                      help="the snapshot to diff against (instead of a live NB)")
+    _add_remote(plan)
+    plan.add_argument("--out", metavar="PLAN",
+                      help="save the plan, with the state it was computed against, for "
+                           "netc apply PLAN (live NB only)")
     plan.add_argument("--format", choices=("text", "json"), default="text",
                       help="Terraform-style text (default) or netc.plan/v1 JSON")
     plan.add_argument("--detailed-exitcode", action="store_true",
@@ -236,6 +263,28 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--prune", action="store_true",
                       help="also destroy owned rows of projects absent from the intent")
     plan.set_defaults(func=cmd_plan)
+
+    apply = commands.add_parser(
+        "apply", help="apply the intent (or a saved plan) to a live NB in one transaction",
+        description="Plan against the live Northbound DB, show the plan, ask, then apply "
+                    "it as ONE OVSDB transaction guarded against concurrent writers "
+                    "(retried on conflict). Given a PLAN saved by netc plan --out, apply "
+                    "exactly it, refusing if the database changed since. Only projects in "
+                    "the intent are touched; --prune also destroys owned rows of absent "
+                    "projects. Exit 0 applied (or nothing to do), 1 otherwise.")
+    apply.add_argument("paths", nargs="+", metavar="PATH",
+                       help="intent files or folders, or one saved PLAN file")
+    apply.add_argument("--config", metavar="FILE",
+                       help="netc.toml to read (default: ./netc.toml when present)")
+    _add_remote(apply)
+    apply.add_argument("--auto-approve", action="store_true",
+                       help="apply without asking (needed when stdin is not a terminal)")
+    apply.add_argument("--wait", choices=("none", "sb", "hv"), default="none",
+                       help="after committing, wait for ovn-northd (sb) or every chassis "
+                            "(hv) to catch up, like ovn-nbctl --wait")
+    apply.add_argument("--prune", action="store_true",
+                       help="also destroy owned rows of projects absent from the intent")
+    apply.set_defaults(func=cmd_apply)
     return parser
 
 

@@ -32,10 +32,9 @@ from netc.backends.ovn_nb.ovsdb import ConnectionLost, OvsdbClient, TransactionE
 from netc.backends.ovn_nb.planfile import Changes, SavedPlan
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.diff import Plan, diff_rows
-from netc.backends.ovn_nb.state import (OwnedState, existing_allocations, owner_condition,
-                                        read_owned)
+from netc.backends.ovn_nb.state import OwnedState, owner_condition, read_owned
 from netc.backends.ovn_nb.txn import Update, build_operations
-from netc.compiler.lower import compile_world
+from netc.compiler.lower import allocations_in, compile_world
 from netc.compiler.rows import OWNER_KEY, Row
 from netc.diagnostics import Diagnostics
 from netc.ir.world import World
@@ -93,9 +92,9 @@ def plan_live(state: OwnedState, world: World, *, prune: bool = False) -> LivePl
     ``state`` for the projects of the intent (all owned ones with ``prune``)."""
     diagnostics = Diagnostics()
     with gc_paused():
-        compilation = compile_world(world, existing=existing_allocations(state.rows),
+        compilation = compile_world(world, existing=allocations_in(state.rows),
                                     diagnostics=diagnostics)
-        diff = diff_rows(compilation.rows, state.rows, set(world.projects), prune)
+        diff = diff_rows(compilation.rows, state.rows, set(compilation.projects), prune)
     return LivePlan(state, diff, changes_of(diff), diagnostics)
 
 

@@ -20,7 +20,8 @@ from netc.backends.ovn_nb.txn import Update
 from netc.compiler.rows import Row
 from netc.compiler.rows import _as_ref as as_ref  # the reading rule of netc.rows/v1
 
-FORMAT = "netc.plan/v1"
+FORMAT = "netc.saved-plan/v1"
+"""Not ``netc.plan/v1`` (the JSON rendering of a plan): this one can be applied."""
 
 
 class PlanFileError(ValueError):

@@ -15,10 +15,8 @@ from typing import Any, Callable
 
 from netc.backends.ovn_nb.codec import reader
 from netc.backends.ovn_nb.schema import NbSchema
-from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Row, RowSet
+from netc.compiler.rows import KEY_KEY, OWNER_KEY, Row, RowSet
 from netc.compiler.schema import TABLES as MANAGED_COLUMNS
-
-PORT_KEY = "netc:port"
 
 Transact = Callable[[list[dict]], list[dict]]
 """Runs OVSDB operations as one transaction on the Northbound DB, returns the results."""
@@ -135,18 +133,3 @@ def _external_id(row: dict[str, Any], name: str) -> str | None:
             return value
     return None
 
-
-def existing_allocations(rows: RowSet) -> dict[str, tuple[str, str]]:
-    """Port key -> (MAC, IP) of the ports netc wrote before, as IPAM keeps them.
-
-    A port row carries ``netc:org``, ``netc:project`` and ``netc:port`` and one
-    ``addresses`` entry ``"MAC IP"`` (contract section 6).
-    """
-    existing = {}
-    for row in rows.tables.get("Logical_Switch_Port", {}).values():
-        ids = row.columns.get("external_ids", {})
-        addresses = row.columns.get("addresses") or []
-        parts = addresses[0].split() if len(addresses) == 1 else []
-        if len(parts) == 2 and {ORG_KEY, PROJECT_KEY, PORT_KEY} <= ids.keys():
-            existing[f"{ids[ORG_KEY]}/{ids[PROJECT_KEY]}/{ids[PORT_KEY]}"] = (parts[0], parts[1])
-    return existing
