@@ -28,7 +28,7 @@ ANY_CIDR = IPv4Network("0.0.0.0/0")
 L4_PROTOCOLS = ("tcp", "udp")
 
 
-@dataclass(frozen=True, order=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class AclSpec:
     project: str
     groups: tuple[str, ...]
@@ -44,6 +44,14 @@ class AclSpec:
     def body(self) -> tuple:
         """Everything but ``groups``: two specs with one body are the same rule."""
         return (self.direction, self.protocol, self.ports, self.cidrs, self.remote_groups)
+
+    def sort_key(self) -> tuple:
+        """A total order (``ports`` may be None), so output never depends on set order."""
+        return (self.project, self.groups, self.direction, self.protocol,
+                self.ports is not None, self.ports or (), self.cidrs, self.remote_groups)
+
+    def __lt__(self, other: "AclSpec") -> bool:
+        return self.sort_key() < other.sort_key()
 
     def with_(self, **changes) -> "AclSpec":
         return replace(self, **changes)
