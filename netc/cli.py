@@ -94,6 +94,38 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from netc.diagnostics import Code, Location
+    from netc.grammar.fmt import format_file, joined
+    from netc.intent.sources import find_intent_files
+
+    diagnostics = Diagnostics()
+    results = [r for path in find_intent_files(args.paths, diagnostics)
+               if (r := format_file(path, args.to, diagnostics)) is not None]
+    messages: list[str] = []
+    changed = [r for r in results if not r.canonical]
+    if args.check:
+        messages = [f"would {'reformat' if r.target == r.path else 'convert'} {r.path}"
+                    for r in changed]
+        messages.append(f"{len(changed)} file(s) would change, "
+                        f"{len(results) - len(changed)} already canonical")
+    elif args.write:
+        for r in changed:
+            if r.target != r.path and r.target.exists():
+                diagnostics.error(Code.FILE_ERROR, f"not converted: {r.target} already exists",
+                                  Location(str(r.path)))
+                continue
+            r.target.write_text(r.text, encoding="utf-8")
+            messages.append(f"reformatted {r.path}" if r.target == r.path
+                            else f"wrote {r.target} ({r.path} kept)")
+    else:
+        sys.stdout.write(joined(results))
+    print_diagnostics(diagnostics)
+    for message in messages:
+        print(message, file=sys.stderr)
+    return 1 if diagnostics.has_errors or (args.check and changed) else 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """``up`` prints only ``export`` lines on stdout, so ``eval "$(netc sandbox up)"`` works."""
     import shlex
@@ -212,6 +244,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema (draft 2020-12) of one YAML intent document, "
                     "for editors and CI validation.")
     schema.set_defaults(func=cmd_schema)
+
+    fmt = commands.add_parser(
+        "fmt", help="normalise intent files, or convert them between YAML and the DSL",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print each file in canonical form (the same syntax, or --to the other "
+                    "one) on stdout; --write rewrites instead, --check only reports.\n"
+                    "Comments are not preserved. Files with syntax or schema errors are "
+                    "reported and left alone.\n"
+                    "Exit 0; 1 when a file has errors or, with --check, is not canonical.",
+        epilog="examples:\n"
+               "  netc fmt --check policies/          list files not in canonical form\n"
+               "  netc fmt --write policies/          rewrite them in place\n"
+               "  netc fmt --to dsl web.yaml          print web.yaml as DSL\n"
+               "  netc fmt --to dsl --write web.yaml  write web.netc beside web.yaml (kept;\n"
+               "                                      never overwrites an existing web.netc)")
+    fmt.add_argument("paths", nargs="+", metavar="PATH",
+                     help="intent files or folders (searched recursively)")
+    fmt.add_argument("--to", choices=("yaml", "dsl"),
+                     help="target syntax (default: each file's own)")
+    action = fmt.add_mutually_exclusive_group()
+    action.add_argument("--check", action="store_true",
+                        help="write nothing; list files that are not canonical, exit 1 if any")
+    action.add_argument("--write", action="store_true",
+                        help="rewrite files in place; with --to, write a new file with the "
+                             "target suffix beside the original, which is kept")
+    fmt.set_defaults(func=cmd_fmt)
 
     sandbox = commands.add_parser(
         "sandbox", help="run a local OVN (NB, SB, northd) to try netc on",
