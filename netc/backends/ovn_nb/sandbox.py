@@ -107,15 +107,22 @@ def poll_until(condition: Callable[[], object], timeout: float, what: str) -> ob
         pause = min(pause * 2, 0.25)
 
 
-def _pid_alive(pid: int, binary: str) -> bool:
-    """True if ``pid`` is a live (not zombie) process of ``binary``: never signal a stranger."""
+def _exited(pid: int) -> bool:
+    """True once ``pid`` is gone or a zombie (detached daemons are reaped by init, if ever)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def _pid_alive(pid: int, binary: str) -> bool:
+    """True if ``pid`` is a live process of ``binary``: never signal a stranger."""
+    try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
     except OSError:
         return False
-    state = stat.rpartition(")")[2].split()[0]
-    return state not in ("Z", "X") and Path(cmdline).name == binary
+    return Path(cmdline).name == binary and not _exited(pid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +145,10 @@ class Daemon:
         if pid is not None:
             os.kill(pid, sig)
             try:
-                poll_until(lambda: not _pid_alive(pid, self.binary), timeout, f"{self.name} to exit")
+                poll_until(lambda: _exited(pid), timeout, f"{self.name} to exit")
             except SandboxError:
                 os.kill(pid, signal.SIGKILL)
-                poll_until(lambda: not _pid_alive(pid, self.binary), timeout, f"{self.name} to die")
+                poll_until(lambda: _exited(pid), timeout, f"{self.name} to die")
         self.pid_file.unlink(missing_ok=True)
 
 
