@@ -1,0 +1,1 @@
+"""The scale harness: a generated world of tenants and side-by-side measurements."""

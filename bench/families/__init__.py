@@ -1,0 +1,20 @@
+"""The figure families, in report order: name -> ``measure(context) -> list[Figure]``.
+
+One module per family. To add a figure, write its module with a ``measure``
+function and list it here; ``python -m bench.run --only NAME`` runs it alone.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from bench.families import acl_rows, apply, check, compile, plan
+from bench.figures import Context, Figure
+
+FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
+    "check": check.measure,
+    "compile": compile.measure,
+    "acl": acl_rows.measure,
+    "apply": apply.measure,
+    "plan": plan.measure,
+}
