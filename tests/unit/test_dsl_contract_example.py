@@ -1,5 +1,8 @@
 """The contract's YAML example (section 1.1), written in the DSL, is the same intent."""
 
+import re
+from pathlib import Path
+
 from netc.diagnostics import Diagnostics
 from netc.grammar.formatter import to_dsl
 from netc.grammar.parser import load_dsl
@@ -97,3 +100,14 @@ def test_contract_dsl_example_is_canonical():
     projects = _load(load_dsl, CONTRACT_DSL, "web.netc")
     assert projects[0].security_groups[0].ingress[1].from_ == "sg:admin"
     assert to_dsl(projects) == CONTRACT_DSL
+
+
+def test_dsl_examples_in_the_docs_load_clean():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "dsl.md").read_text()
+    blocks = [b for b in re.findall(r"```\n(.*?)```", docs, re.S)
+              if b.lstrip().startswith(("project", "#"))]
+    assert blocks
+    for block in blocks:
+        assert _load(load_dsl, block, "docs.netc")
+    group = next(b for b in re.findall(r"```\n(.*?)```", docs, re.S) if b.startswith("group"))
+    assert _load(load_dsl, f"project a/b {{\n{group}}}", "docs.netc")
