@@ -35,8 +35,9 @@ EXTERNAL_CIDR = "203.0.113.0/24"
 WORLD_SETTINGS = Settings(external=ExternalSettings(cidr=EXTERNAL_CIDR, gateway_ip="203.0.113.1"))
 """Settings under which every :func:`worlds` example checks clean (default pool and sizes)."""
 
-AWKWARD_NAMES = ("default", "group", "port", "project", "from", "to", "all", "tcp", "icmp",
-                 "on", "ip", "mac", "vm", "peer", "include", "80", "0", "8000-8080", "a--b")
+AWKWARD_NAMES = ("default", "group", "groups", "port", "project", "subnet", "from", "to", "all",
+                 "tcp", "icmp", "on", "ip", "mac", "vm", "peer", "include", "cidr", "dns",
+                 "nodhcp", "80", "0", "8000-8080", "a--b")
 """Valid names that a careless DSL lexer or YAML emitter would misread."""
 
 PROTOCOLS = ("tcp", "udp", "icmp", "all")
