@@ -141,7 +141,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         if args.action == "up":
             started = time.monotonic()
-            sandbox = Sandbox(directory, cluster=args.cluster, dataplane=args.dataplane).start()
+            sandbox = Sandbox(directory, cluster=args.cluster, dataplane=args.dataplane,
+                              ssl=args.ssl).start()
             print(f"sandbox up in {sandbox.directory} ({time.monotonic() - started:.2f}s): "
                   f"{', '.join(d.name for d in sandbox.daemons())}", file=sys.stderr)
             print(exports(sandbox), end="")
@@ -286,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--dataplane", action="store_true",
                          help="also run OVS (br-int, netdev) and ovn-controller as chassis-1; "
                               "one per machine (it uses /var/run/openvswitch)")
+    sandbox.add_argument("--ssl", action="store_true",
+                         help="also serve the Northbound on ssl: with throwaway certificates "
+                              "(status shows the remote and the key/cert/CA files)")
     sandbox.set_defaults(func=cmd_sandbox)
 
     compile_ = commands.add_parser(

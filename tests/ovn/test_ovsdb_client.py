@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from netc.backends.ovn_nb.ovsdb import (ConnectionFailed, OvsdbClient, RpcError,
+from netc.backends.ovn_nb.ovsdb import (ConnectionFailed, OvsdbClient, RpcError, SslFiles,
                                         TransactionError, WaitTimedOut)
 
 pytestmark = pytest.mark.ovn
@@ -205,3 +205,17 @@ def test_ovn_nbctl_sees_what_the_client_wrote(ovn_sandbox, unique_name) -> None:
     shown = subprocess.run(["ovn-nbctl", f"--db={ovn_sandbox.nb_remote}", "ls-list"],
                            capture_output=True, text=True, check=True).stdout
     assert f"({name})" in shown
+
+
+def test_ssl_remote_with_the_sandbox_certificates(sandbox_factory, unique_name) -> None:
+    sandbox = sandbox_factory(ssl=True)
+    with OvsdbClient(sandbox.nb_ssl_remote, ssl_files=sandbox.ssl_files) as client:
+        name = unique_name("ls")
+        client.transact([insert_switch(name)])
+        assert switch_names(client, name) == [name]
+    with pytest.raises(ConnectionFailed, match="needs a private key, a certificate and a CA"):
+        OvsdbClient(sandbox.nb_ssl_remote, failover_timeout=0.2).connect()
+    untrusted = SslFiles(sandbox.ssl_files.private_key, sandbox.ssl_files.certificate,
+                         sandbox.ssl_files.certificate)  # not the CA that signed the server
+    with pytest.raises(ConnectionFailed, match="certificate verify failed"):
+        OvsdbClient(sandbox.nb_ssl_remote, ssl_files=untrusted, failover_timeout=0.2).connect()

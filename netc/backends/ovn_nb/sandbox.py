@@ -33,7 +33,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from netc.backends.ovn_nb.ovsdb import OvsdbClient, OvsdbError
+from netc.backends.ovn_nb.ovsdb import OvsdbClient, OvsdbError, SslFiles
 
 NB_SCHEMA = Path("/usr/share/ovn/ovn-nb.ovsschema")
 SB_SCHEMA = Path("/usr/share/ovn/ovn-sb.ovsschema")
@@ -48,6 +48,7 @@ CHASSIS = "chassis-1"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 
+PKI_DIRECTORY = "pki"
 CONTROL_PLANE_BINARIES = {"ovsdb-server": "openvswitch-common", "ovsdb-tool": "openvswitch-common",
                           "ovs-appctl": "openvswitch-common", "ovn-northd": "ovn-central",
                           "ovn-nbctl": "ovn-common"}
@@ -202,16 +203,20 @@ class Sandbox:
 
     ``cluster`` is the number of Northbound members (1: a standalone database; 3: a
     RAFT cluster). ``dataplane`` adds OVS, br-int and ovn-controller (chassis-1).
+    ``ssl`` adds an ``ssl:`` remote to every Northbound member, with a throwaway CA,
+    server and client certificates made by openssl in ``DIR/pki``.
     """
 
     def __init__(self, directory: str | Path = DEFAULT_DIRECTORY, *, cluster: int = 1,
-                 dataplane: bool = False) -> None:
+                 dataplane: bool = False, ssl: bool = False) -> None:
         if cluster < 1:
             raise SandboxError(f"cluster must be at least 1 member, not {cluster}")
         self.directory = Path(directory).resolve()
         self.cluster = cluster
         self.dataplane = dataplane
+        self.ssl = ssl
         self.nb_ports: list[int] = []
+        self.nb_ssl_ports: list[int] = []
         self.raft_ports: list[int] = []
         self.sb_port = 0
         self.vm_ports: dict[str, VmPort] = {}
@@ -228,16 +233,19 @@ class Sandbox:
             raise NoSandbox(f"no sandbox in {path.parent}") from None
         except (OSError, ValueError) as error:
             raise SandboxError(f"unreadable {path}: {error}") from None
-        sandbox = cls(path.parent, cluster=state["cluster"], dataplane=state["dataplane"])
+        sandbox = cls(path.parent, cluster=state["cluster"], dataplane=state["dataplane"],
+                      ssl=state["ssl"])
         sandbox.nb_ports = state["nb_ports"]
+        sandbox.nb_ssl_ports = state["nb_ssl_ports"]
         sandbox.raft_ports = state["raft_ports"]
         sandbox.sb_port = state["sb_port"]
         sandbox.vm_ports = {name: VmPort(**port) for name, port in state["vm_ports"].items()}
         return sandbox
 
     def _save(self) -> None:
-        state = {"cluster": self.cluster, "dataplane": self.dataplane,
-                 "nb_ports": self.nb_ports, "raft_ports": self.raft_ports,
+        state = {"cluster": self.cluster, "dataplane": self.dataplane, "ssl": self.ssl,
+                 "nb_ports": self.nb_ports, "nb_ssl_ports": self.nb_ssl_ports,
+                 "raft_ports": self.raft_ports,
                  "sb_port": self.sb_port,
                  "vm_ports": {name: {"name": port.name, "logical_port": port.logical_port,
                                      "mac": port.mac, "ip": port.ip}
@@ -263,6 +271,17 @@ class Sandbox:
     @property
     def nb_tcp_remote(self) -> str:
         return ",".join(f"tcp:127.0.0.1:{port}" for port in self.nb_ports)
+
+    @property
+    def nb_ssl_remote(self) -> str:
+        return ",".join(f"ssl:127.0.0.1:{port}" for port in self.nb_ssl_ports)
+
+    @property
+    def ssl_files(self) -> SslFiles:
+        """The client's key, certificate and CA certificate for :attr:`nb_ssl_remote`."""
+        pki = self.directory / PKI_DIRECTORY
+        return SslFiles(str(pki / "client-key.pem"), str(pki / "client-cert.pem"),
+                        str(pki / "ca-cert.pem"))
 
     @property
     def sb_remote(self) -> str:
@@ -293,6 +312,11 @@ class Sandbox:
 
     def status(self) -> SandboxStatus:
         remotes = {"OVN_NB_DB (tcp)": self.nb_tcp_remote, "OVN_SB_DB (tcp)": self.sb_tcp_remote}
+        if self.ssl:
+            files = self.ssl_files
+            remotes["OVN_NB_DB (ssl)"] = self.nb_ssl_remote
+            remotes["ssl files"] = (f"--private-key={files.private_key} "
+                                    f"--certificate={files.certificate} --ca-cert={files.ca_cert}")
         if self.dataplane:
             remotes["Open_vSwitch"] = f"unix:{OVS_DB_SOCKET}"
         return SandboxStatus(self.directory,
@@ -337,9 +361,12 @@ class Sandbox:
         for pattern in ("*.db", "*.sock", "*.ctl", "*.pid", "*.log", STATE_FILE):
             for path in self.directory.glob(pattern):
                 path.unlink()
-        ports = free_ports(2 * self.cluster + 1)
-        self.nb_ports, self.sb_port = ports[:self.cluster], ports[self.cluster]
-        self.raft_ports = ports[self.cluster + 1:] if self.cluster > 1 else []
+        ports = free_ports((3 if self.ssl else 2) * self.cluster + 1)
+        self.sb_port = ports.pop()
+        self.nb_ports, ports = ports[:self.cluster], ports[self.cluster:]
+        self.nb_ssl_ports, ports = (ports[:self.cluster], ports[self.cluster:]) if self.ssl \
+            else ([], ports)
+        self.raft_ports = ports if self.cluster > 1 else []
         self.vm_ports = {}
         self._save()
         try:
@@ -378,11 +405,37 @@ class Sandbox:
         finally:
             client.close()
 
+    def _start_nb(self, name: str, index: int) -> None:
+        options = [f"--remote=punix:{self._path(name, 'sock')}",
+                   f"--remote=ptcp:{self.nb_ports[index]}:127.0.0.1"]
+        if self.ssl:
+            pki = self.directory / PKI_DIRECTORY
+            options += [f"--remote=pssl:{self.nb_ssl_ports[index]}:127.0.0.1",
+                        f"--private-key={pki / 'server-key.pem'}",
+                        f"--certificate={pki / 'server-cert.pem'}",
+                        f"--ca-cert={pki / 'ca-cert.pem'}"]
+        self._start_daemon(name, "ovsdb-server", *options, str(self._path(name, "db")))
+
+    def _make_pki(self) -> None:
+        """A CA and a server and a client certificate it signed (EC keys: fast to make)."""
+        pki = self.directory / PKI_DIRECTORY
+        pki.mkdir(exist_ok=True)
+        key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+        self.run("openssl", "req", "-x509", *key, "-days", "30", "-subj", "/CN=netc-sandbox-ca",
+                 "-keyout", str(pki / "ca-key.pem"), "-out", str(pki / "ca-cert.pem"))
+        for who in ("server", "client"):
+            self.run("openssl", "req", *key, "-subj", f"/CN=netc-sandbox-{who}",
+                     "-keyout", str(pki / f"{who}-key.pem"), "-out", str(pki / f"{who}-req.pem"))
+            self.run("openssl", "x509", "-req", "-days", "30", "-in", str(pki / f"{who}-req.pem"),
+                     "-CA", str(pki / "ca-cert.pem"), "-CAkey", str(pki / "ca-key.pem"),
+                     "-CAcreateserial", "-out", str(pki / f"{who}-cert.pem"))
+
     def _start_control_plane(self, timeout: float) -> None:
+        if self.ssl:
+            self._make_pki()
         if self.cluster == 1:
             self.run("ovsdb-tool", "create", str(self._path("nb", "db")), str(NB_SCHEMA))
-            self._start_ovsdb("nb", self._path("nb", "db"), f"punix:{self._path('nb', 'sock')}",
-                              f"ptcp:{self.nb_ports[0]}:127.0.0.1")
+            self._start_nb("nb", 0)
         else:
             for member in range(1, self.cluster + 1):
                 self._create_member(member)
@@ -412,9 +465,7 @@ class Sandbox:
 
     def start_member(self, member: int) -> None:
         """Start (or restart after :meth:`kill_member`) Northbound member ``member``."""
-        name = f"nb{member}"
-        self._start_ovsdb(name, self._path(name, "db"), f"punix:{self._path(name, 'sock')}",
-                          f"ptcp:{self.nb_ports[member - 1]}:127.0.0.1")
+        self._start_nb(f"nb{member}", member - 1)
 
     def cluster_status(self, member: int) -> str:
         """``ovs-appctl cluster/status OVN_Northbound`` of member ``member``."""
