@@ -62,6 +62,10 @@ class AclProgram:
     specs: tuple[AclSpec, ...]
     includes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Group key -> included group keys, until ``expand_includes`` has copied them."""
+    open: frozenset[tuple[str, Direction]] = frozenset()
+    """(group key, direction) whose members are unrestricted that way: an allow-all
+    rule lifted out of the specs by ``lift_open_rules``; their ports leave the
+    default-drop group of that direction instead of carrying an allow ACL."""
 
     def with_specs(self, specs, **changes) -> "AclProgram":
         return replace(self, specs=tuple(sorted(set(specs))), **changes)

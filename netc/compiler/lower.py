@@ -44,7 +44,8 @@ DROP_PRIORITY = 1001
 DHCP_LEASE_SECONDS = "43200"
 PEER_LINK_POOL = IPv4Network("169.254.0.0/16")
 PEER_LINK_PREFIX = 30
-DROP_GROUP_KEY = "pg:drop"
+DROP_EGRESS_KEY = "pg:drop-egress"
+DROP_INGRESS_KEY = "pg:drop-ingress"
 EXTERNAL_SWITCH_KEY = "switch:external"
 PORT_KEY_PREFIX = "port:"
 
@@ -304,7 +305,7 @@ class _Lowering:
                 "acls": _refs(pg["acls"])},
                 group=groups[0].rpartition("/")[2] if len(groups) == 1 else None)
         if projects:
-            self.drop_group()
+            self.drop_groups(program)
 
     def pg_name(self, groups: tuple[str, ...]) -> str:
         project = groups[0].rpartition("/")[0]
@@ -354,27 +355,28 @@ class _Lowering:
             shared[cidrs] = name
         return shared
 
-    def drop_group(self) -> None:
-        """Every netc port, and what nobody allowed dropped in both directions. DHCP
-        requests (broadcast, to OVN's own responder) are let out so dhcp works for
-        ports whose groups allow no egress."""
-        name = names.ovn_identifier(self.owner, DROP_GROUP_KEY, "drop")
-        acls = [
-            self.add("ACL", "acl:drop:egress", None, {
-                "priority": DROP_PRIORITY, "action": "drop", "direction": "from-lport",
-                "match": f"inport == @{name} && ip"}),
-            self.add("ACL", "acl:drop:ingress", None, {
-                "priority": DROP_PRIORITY, "action": "drop", "direction": "to-lport",
-                "match": f"outport == @{name} && ip"}),
-            self.add("ACL", "acl:drop:dhcp-request", None, {
-                "priority": ALLOW_PRIORITY, "action": "allow", "direction": "from-lport",
-                "match": f"inport == @{name} && ip4.dst == 255.255.255.255 && "
-                         f"udp.src == 68 && udp.dst == 67"}),
-        ]
-        ports = sorted(row.key for row in self.rows.tables.get("Logical_Switch_Port", {}).values()
-                       if row.key.startswith(PORT_KEY_PREFIX))
-        self.add("Port_Group", DROP_GROUP_KEY, None,
-                 {"name": name, "ports": _refs(ports), "acls": _refs(acls)})
+    def drop_groups(self, program: AclProgram) -> None:
+        """What nobody allowed is dropped: one port group per direction holding every
+        netc port that is not open that way (``lift_open_rules``), with one drop ACL
+        below the allows. DHCP requests (broadcast, to OVN's own responder) are let
+        out, so dhcp works for ports whose groups allow no egress."""
+        ports = {row.key for row in self.rows.tables.get("Logical_Switch_Port", {}).values()
+                 if row.key.startswith(PORT_KEY_PREFIX)}
+        for direction, field, drop_key in (("egress", "inport", DROP_EGRESS_KEY),
+                                           ("ingress", "outport", DROP_INGRESS_KEY)):
+            name = names.ovn_identifier(self.owner, drop_key, f"drop_{direction}")
+            opened = {p for group, way in program.open if way == direction
+                      for p in self.members.get(group, [])}
+            acls = [self.add("ACL", f"acl:drop:{direction}", None, {
+                "priority": DROP_PRIORITY, "action": "drop", "match": f"{field} == @{name} && ip",
+                "direction": _ovn_direction(direction)})]
+            if direction == "egress":
+                acls.append(self.add("ACL", "acl:drop:dhcp-request", None, {
+                    "priority": ALLOW_PRIORITY, "action": "allow", "direction": "from-lport",
+                    "match": f"inport == @{name} && ip4.dst == 255.255.255.255 && "
+                             f"udp.src == 68 && udp.dst == 67"}))
+            self.add("Port_Group", drop_key, None,
+                     {"name": name, "ports": _refs(ports - opened), "acls": _refs(acls)})
 
 
 def _refs(keys: Iterable[str]) -> list[Ref]:

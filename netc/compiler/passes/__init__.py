@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from netc.compiler.passes.drop_shadowed import drop_shadowed
 from netc.compiler.passes.expand_includes import expand_includes
+from netc.compiler.passes.lift_open_rules import lift_open_rules
 from netc.compiler.passes.merge_ports import merge_ports
 from netc.compiler.passes.merge_remotes import merge_remotes
 from netc.compiler.passes.share_groups import share_groups
@@ -20,6 +21,7 @@ PASSES = (
     drop_shadowed,
     merge_ports,
     merge_remotes,
+    lift_open_rules,
     share_groups,
 )
 

@@ -17,6 +17,7 @@ After::
     AclSpec(groups=("acme/web/web",),  ingress, tcp, ((80, 80),), 0.0.0.0/0)
     includes = {}
 
+Directions an included group is open in (``lift_open_rules``) open the includer too.
 This pass is a normalisation, not an optimisation: lowering runs it when a pass list
 leaves it out, so every pass list compiles the same meaning.
 """
@@ -30,11 +31,13 @@ def expand_includes(program: AclProgram) -> AclProgram:
     if not program.includes:
         return program
     specs = list(program.specs)
-    for group, included in program.includes.items():
+    opened = set(program.open)
+    for group in program.includes:
         for source in _closure(group, program.includes):
             specs.extend(spec.with_(groups=(group,))
                          for spec in program.specs if source in spec.groups)
-    return program.with_specs(specs, includes={})
+            opened |= {(group, way) for key, way in program.open if key == source}
+    return program.with_specs(specs, includes={}, open=frozenset(opened))
 
 
 def _closure(group: str, includes) -> list[str]:
