@@ -42,14 +42,17 @@ def _unresolved(world: World, kind: str) -> Iterator[tuple[Element, str]]:
     is exactly a name that was used and never defined. References point from the
     referrer, except a port's subnet: the subnet ``contains`` the port.
     """
-    nodes = world.graph.nodes
-    for source, target, edge_kind in world.graph.edges(data="kind"):
-        if edge_kind != kind:
+    graph = world.graph
+    for node, data in graph.nodes(data=True):
+        if "element" in data:
             continue
-        if "element" not in nodes[target]:
-            yield nodes[source]["element"], target.partition(":")[2]
-        elif "element" not in nodes[source]:
-            yield nodes[target]["element"], source.partition(":")[2]
+        key = node.partition(":")[2]
+        for source, _, edge_kind in graph.in_edges(node, data="kind"):
+            if edge_kind == kind:
+                yield graph.nodes[source]["element"], key
+        for _, target, edge_kind in graph.out_edges(node, data="kind"):
+            if edge_kind == kind:
+                yield graph.nodes[target]["element"], key
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

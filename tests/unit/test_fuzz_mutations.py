@@ -20,15 +20,16 @@ from hypothesis import strategies as st
 from netc.config import ExternalSettings, Settings
 from netc.diagnostics import Code, Diagnostic, Diagnostics
 from netc.frontend import check_documents
-from netc.intent.sources import DSL_SUFFIX, YAML_SUFFIXES, load_text
+from netc.intent.source import Document
+from netc.intent.sources import DSL_SUFFIX, INTENT_SUFFIXES, YAML_SUFFIXES, load_text
 from tests.conftest import GOLDEN, REPO
 
 SETTINGS = Settings(external=ExternalSettings(cidr="203.0.113.0/24", gateway_ip="203.0.113.1"))
 SEED_FOLDERS = (GOLDEN / "check", REPO / "policies")
 
 
-def _seeds(suffixes: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(file name, text) of every clean input: golden ``clean*`` cases and policies/."""
+def _seed_paths(suffixes: tuple[str, ...]) -> list[Path]:
+    """Every clean input: golden ``clean*`` cases and policies/."""
     found = []
     for folder in SEED_FOLDERS:
         for path in sorted(folder.rglob("*")):
@@ -36,12 +37,44 @@ def _seeds(suffixes: tuple[str, ...]) -> list[tuple[str, str]]:
             if folder.name == "check" and not relative.parts[0].startswith("clean"):
                 continue
             if path.is_file() and path.suffix in suffixes:
-                found.append((str(relative), path.read_text(encoding="utf-8")))
+                found.append(path)
     return found
+
+
+def _seeds(suffixes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(file name, text) of every seed."""
+    return [(str(path.relative_to(REPO)), path.read_text(encoding="utf-8"))
+            for path in _seed_paths(suffixes)]
+
+
+def _world(path: Path) -> Path:
+    """What a seed is checked with: its golden case (a file or a folder), or policies/."""
+    for folder in SEED_FOLDERS:
+        if path.is_relative_to(folder):
+            case = folder / path.relative_to(folder).parts[0]
+            return case if folder.name == "check" else folder
+    raise AssertionError(path)
+
+
+def _neighbours() -> dict[str, list[Document]]:
+    """For each seed, the projects of the other seeds of its world, loaded once.
+
+    A mutated file is checked together with its untouched neighbours, so the checks
+    that span projects (peerings, cross-tenant references, overlaps, MACs) see it too.
+    """
+    loaded = {}
+    for path in _seed_paths(INTENT_SUFFIXES):
+        diagnostics = Diagnostics()
+        loaded[path] = load_text(path.read_text(encoding="utf-8"), str(path), diagnostics)
+    return {str(path.relative_to(REPO)): [doc for other, docs in loaded.items()
+                                          if _world(other) == _world(path) and other != path
+                                          for doc in docs]
+            for path in loaded}
 
 
 YAML_SEEDS = _seeds(YAML_SUFFIXES)
 DSL_SEEDS = _seeds((DSL_SUFFIX,))
+NEIGHBOURS = _neighbours()
 
 ODD_VALUES = (
     "[1, 2]", "{a: 1}", "[]", "{}", "null", "~", "true", "no", "-1", "0", "1.5", "1e400",
@@ -125,14 +158,13 @@ def mutated(draw, seeds: list[tuple[str, str]]) -> tuple[str, str]:
 
 
 def assert_only_diagnostics(name: str, text: str) -> None:
-    """The whole front end on one text: loader, IR and every check."""
+    """The whole front end on one text and its neighbours: loader, IR and every check."""
     diagnostics = Diagnostics()
     documents = load_text(text, name, diagnostics)
-    check_documents(documents, SETTINGS, diagnostics)
+    check_documents(documents + NEIGHBOURS[name], SETTINGS, diagnostics)
     for diagnostic in diagnostics:
         assert isinstance(diagnostic, Diagnostic)
         assert isinstance(diagnostic.code, Code)
-        assert diagnostic.file == name
         assert diagnostic.line >= 0 and diagnostic.column >= 0
         assert diagnostic.message
 
@@ -148,11 +180,13 @@ def test_there_are_seeds():
 
 @pytest.mark.parametrize("seeds", SYNTAXES)
 def test_seeds_are_clean(seeds):
-    diagnostics = Diagnostics()
+    """Mutations start from worlds that check clean, so what they find is theirs."""
     for name, text in seeds:
+        diagnostics = Diagnostics()
         documents = load_text(text, name, diagnostics)
         assert documents, name
-    assert [d.render() for d in diagnostics] == []
+        check_documents(documents + NEIGHBOURS[name], SETTINGS, diagnostics)
+        assert [d.render() for d in diagnostics] == []
 
 
 @pytest.mark.parametrize("seeds", SYNTAXES)
