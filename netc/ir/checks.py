@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, TypeVar
 import networkx as nx
 
 from netc.diagnostics import Code, Diagnostics, Location
+from netc.intent import model as intent
 from netc.intent.model import NAME_PATTERN
 from netc.ir import parse
 from netc.ir.model import Element, Group, Port, Project, Rule, Subnet
@@ -87,11 +88,13 @@ def _sweep_overlaps(blocks: list[tuple[IPv4Network, Owner]]) -> Iterator[tuple[O
             furthest = (end, owner)
 
 
-def _written_port(port: Port):
+def _written_port(port: Port) -> intent.Port:
+    """The port as written, for what the IR does not keep (the written ip, group order)."""
     return port.doc.project.ports[port.path[1]]
 
 
-def _written_group(group: Group):
+def _written_group(group: Group) -> intent.SecurityGroup:
+    """A declared group as written (implicit groups have no written form)."""
     return group.doc.project.security_groups[group.path[1]]
 
 
@@ -464,9 +467,10 @@ def check_subnet_overlaps(world: World, out: Diagnostics) -> None:
 def check_port_ips(world: World, out: Diagnostics) -> None:
     """IP_OUTSIDE_SUBNET, RESERVED_IP and IP_ALREADY_ALLOCATED for static port IPs.
 
-    One dictionary per subnet finds the taken addresses: linear in the number of ports.
+    One dictionary keyed by (subnet, address) finds the taken ones: linear in the ports.
     """
     taken: dict[tuple[str, IPv4Address], Port] = {}
+    roles: dict[str, dict[IPv4Address, str]] = {}  # subnet key -> reserved address -> its use
     for port in world.ports():
         subnet = world.subnet(port.subnet)
         if port.ip is None or subnet is None or subnet.cidr is None:
@@ -477,7 +481,9 @@ def check_port_ips(world: World, out: Diagnostics) -> None:
                       f"{subnet.cidr}; pick an address of the subnet, or leave ip out",
                       port.loc("ip"))
             continue
-        reserved = _reserved_role(subnet, port.ip)
+        if subnet.key not in roles:
+            roles[subnet.key] = dict(zip(subnet.reserved(), ("network", "gateway", "broadcast")))
+        reserved = roles[subnet.key].get(port.ip)
         if reserved:
             out.error(Code.RESERVED_IP,
                       f"port {port.name} ip {port.ip} is the {reserved} address of subnet "
@@ -490,13 +496,6 @@ def check_port_ips(world: World, out: Diagnostics) -> None:
                       f"port {port.name} ip {port.ip} is already the address of port "
                       f"{other.name} (at {other.loc('ip')}); pick another, or leave ip out",
                       port.loc("ip"))
-
-
-def _reserved_role(subnet: Subnet, ip: IPv4Address) -> str | None:
-    reserved = subnet.reserved()
-    if not reserved:
-        return None
-    return {reserved[0]: "network", reserved[1]: "gateway", reserved[2]: "broadcast"}.get(ip)
 
 
 def check_mac_conflicts(world: World, out: Diagnostics) -> None:

@@ -1,6 +1,6 @@
 """Fuzz the front end: mutated valid files yield diagnostics, never an exception.
 
-Seeds are the clean golden inputs and the example policies (YAML and DSL). A mutation
+Seeds are the clean golden inputs and the example policies (YAML and DSL twins). A mutation
 deletes, duplicates or truncates lines, swaps or inserts characters (unicode and
 control characters included), or replaces a value with one of the wrong type, a huge
 number or odd text. Whatever comes out, the front end (loader, IR, every check) must
@@ -25,14 +25,14 @@ from netc.intent.sources import DSL_SUFFIX, INTENT_SUFFIXES, YAML_SUFFIXES, load
 from tests.conftest import GOLDEN, REPO
 
 SETTINGS = Settings(external=ExternalSettings(cidr="203.0.113.0/24", gateway_ip="203.0.113.1"))
-SEED_FOLDERS = (GOLDEN / "check", REPO / "policies")
+SEED_FOLDERS = (GOLDEN / "check", REPO / "policies", REPO / "examples-dsl")
 
 
 def _seed_paths(suffixes: tuple[str, ...]) -> list[Path]:
-    """Every clean input: golden ``clean*`` cases and policies/."""
+    """Every clean input: golden ``clean*`` cases, policies/ and their DSL twins."""
     found = []
     for folder in SEED_FOLDERS:
-        for path in sorted(folder.rglob("*")):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
             relative = path.relative_to(folder)
             if folder.name == "check" and not relative.parts[0].startswith("clean"):
                 continue
@@ -48,7 +48,8 @@ def _seeds(suffixes: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _world(path: Path) -> Path:
-    """What a seed is checked with: its golden case (a file or a folder), or policies/."""
+    """What a seed is checked with: its golden case (a file or a folder), or its whole
+    example folder (policies/, examples-dsl/)."""
     for folder in SEED_FOLDERS:
         if path.is_relative_to(folder):
             case = folder / path.relative_to(folder).parts[0]
