@@ -44,8 +44,7 @@ DROP_PRIORITY = 1001
 DHCP_LEASE_SECONDS = "43200"
 PEER_LINK_POOL = IPv4Network("169.254.0.0/16")
 PEER_LINK_PREFIX = 30
-DROP_EGRESS_KEY = "pg:drop-egress"
-DROP_INGRESS_KEY = "pg:drop-ingress"
+DROP_GROUP_KEY = "pg:drop"
 EXTERNAL_SWITCH_KEY = "switch:external"
 PORT_KEY_PREFIX = "port:"
 
@@ -356,27 +355,35 @@ class _Lowering:
         return shared
 
     def drop_groups(self, program: AclProgram) -> None:
-        """What nobody allowed is dropped: one port group per direction holding every
-        netc port that is not open that way (``lift_open_rules``), with one drop ACL
-        below the allows. DHCP requests (broadcast, to OVN's own responder) are let
-        out, so dhcp works for ports whose groups allow no egress."""
+        """What nobody allowed is dropped: every netc port is in one port group with a
+        drop ACL per direction, below the allows. DHCP requests (broadcast, to OVN's
+        own responder) are let out, so dhcp works for ports whose groups allow no
+        egress. Ports open in a direction (``lift_open_rules``) are in that
+        direction's open port group, whose one allow-related ACL replaces one per
+        group; being stateful, it also has OVN track the connection for its replies."""
         ports = {row.key for row in self.rows.tables.get("Logical_Switch_Port", {}).values()
                  if row.key.startswith(PORT_KEY_PREFIX)}
-        for direction, field, drop_key in (("egress", "inport", DROP_EGRESS_KEY),
-                                           ("ingress", "outport", DROP_INGRESS_KEY)):
-            name = names.ovn_identifier(self.owner, drop_key, f"drop_{direction}")
+        drop = names.ovn_identifier(self.owner, DROP_GROUP_KEY, "drop")
+        acls = [self.add("ACL", "acl:drop:dhcp-request", None, {
+            "priority": ALLOW_PRIORITY, "action": "allow", "direction": "from-lport",
+            "match": f"inport == @{drop} && ip4.dst == 255.255.255.255 && "
+                     f"udp.src == 68 && udp.dst == 67"})]
+        for direction in ("egress", "ingress"):
+            field = "inport" if direction == "egress" else "outport"
+            acls.append(self.add("ACL", f"acl:drop:{direction}", None, {
+                "priority": DROP_PRIORITY, "action": "drop",
+                "direction": _ovn_direction(direction), "match": f"{field} == @{drop} && ip"}))
+            key = f"pg:open-{direction}"
+            name = names.ovn_identifier(self.owner, key, f"open_{direction}")
             opened = {p for group, way in program.open if way == direction
                       for p in self.members.get(group, [])}
-            acls = [self.add("ACL", f"acl:drop:{direction}", None, {
-                "priority": DROP_PRIORITY, "action": "drop", "match": f"{field} == @{name} && ip",
-                "direction": _ovn_direction(direction)})]
-            if direction == "egress":
-                acls.append(self.add("ACL", "acl:drop:dhcp-request", None, {
-                    "priority": ALLOW_PRIORITY, "action": "allow", "direction": "from-lport",
-                    "match": f"inport == @{name} && ip4.dst == 255.255.255.255 && "
-                             f"udp.src == 68 && udp.dst == 67"}))
-            self.add("Port_Group", drop_key, None,
-                     {"name": name, "ports": _refs(ports - opened), "acls": _refs(acls)})
+            acl = self.add("ACL", f"acl:open:{direction}", None, {
+                "priority": ALLOW_PRIORITY, "action": "allow-related",
+                "direction": _ovn_direction(direction), "match": f"{field} == @{name} && ip4"})
+            self.add("Port_Group", key, None,
+                     {"name": name, "ports": _refs(opened), "acls": [acl]})
+        self.add("Port_Group", DROP_GROUP_KEY, None,
+                 {"name": drop, "ports": _refs(ports), "acls": _refs(acls)})
 
 
 def _refs(keys: Iterable[str]) -> list[Ref]:

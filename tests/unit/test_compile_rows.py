@@ -79,15 +79,17 @@ def test_rows_are_well_formed(case: Path):
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda p: p.name)
-def test_every_port_not_open_is_in_the_default_drop_groups(case: Path):
+def test_every_port_is_in_the_drop_group_and_open_ones_in_open_groups(case: Path):
     world, _ = compiled(case)
     compilation = compile_world(world)
     rows, program = compilation.rows, compilation.program
+    assert set(rows.get("Port_Group", "pg:drop").columns["ports"]) == {
+        f"port:{port.key}" for port in world.ports()}
     for direction in ("egress", "ingress"):
-        members = set(rows.get("Port_Group", f"pg:drop-{direction}").columns["ports"])
+        members = set(rows.get("Port_Group", f"pg:open-{direction}").columns["ports"])
         for port in world.ports():
             opened = any((group, direction) in program.open for group in port.groups)
-            assert (f"port:{port.key}" in members) != opened, (port.key, direction)
+            assert (f"port:{port.key}" in members) == opened, (port.key, direction)
     for row in rows.tables.get("Logical_Switch_Port", {}).values():
         if row.key.startswith("port:"):
             assert row.columns["addresses"] == row.columns["port_security"]
@@ -123,7 +125,7 @@ def test_nbctl_script_quotes_every_argument():
     _, rows = compiled(next(c for c in CASE_DIRS if c.name == "merge-ports"))
     script = render_nbctl(rows)
     commands = [line for line in script.splitlines() if line.startswith("  -- ")]
-    assert len(commands) == len(rows) + 2  # `add`s of the project's port to both drop groups
+    assert len(commands) == len(rows) + 1  # `add` of the project's port to pg:drop
     for line in commands:
         words = shlex.split(line.rstrip(" \\"))
         assert words[0] == "--"

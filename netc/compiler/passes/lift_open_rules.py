@@ -1,11 +1,11 @@
-"""Pass: a rule allowing everything in one direction becomes "no default drop" there.
+"""Pass: a rule allowing everything in one direction becomes membership of an open group.
 
 ``egress all to 0.0.0.0/0`` (in the default group of every project) allows every IPv4
-packet out of the group's members, so the default-drop ACL is all it overrides. Rather
-than an allow ACL per group, the members simply stay out of the default-drop port
-group of that direction: zero ACL rows instead of one per group, same packets (the
-other direction is still dropped by default, so isolation is unchanged). The same
-holds for ``ingress all from 0.0.0.0/0``.
+packet out of the group's members. Rather than one allow ACL per group carrying it,
+the members join the world's open port group of that direction, whose single
+allow-related ACL (``inport == @open_egress && ip4``) allows the same packets: one
+ACL for the world instead of one per group. The same holds for ``ingress all from
+0.0.0.0/0``. Other rules of an open group in that direction are redundant and go.
 
 Before::
 
