@@ -56,7 +56,7 @@ def _number(value: float | None, unit: str) -> str:
         return f"{value:.3f} s"
     if unit == "MiB":
         return f"{value:.0f} MiB"
-    return f"{value:g} {unit}"
+    return f"{value:g}" if unit == "outputs" else f"{value:g} {unit}"
 
 
 def render_table(figures: list[Figure]) -> str:

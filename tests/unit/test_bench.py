@@ -47,15 +47,19 @@ def test_write_world_refuses_a_folder_it_did_not_make(tmp_path):
         write_world(tmp_path, WorldShape(1, 1))
 
 
-def test_runner_reports_check_figures(tmp_path, capsys):
+def test_runner_reports_measured_figures(tmp_path, capsys):
     out = tmp_path / "report.json"
-    status = run.main(["--projects", "3", "--ports", "5", "--repeat", "1", "--only", "check,acl",
+    status = run.main(["--projects", "3", "--ports", "5", "--repeat", "1",
+                       "--only", "check,compile,acl",
                        "--world-dir", str(tmp_path), "--json", str(out)])
     assert status == 0
     report = json.loads(out.read_text())
     figures = {f["name"]: f for f in report["figures"]}
     assert figures["check time"]["netc"] > 0 and figures["check time"]["reference"] > 0
     assert figures["check peak memory"]["netc"] > 0
+    assert figures["compile time"]["netc"] > 0
+    assert figures["distinct outputs of 3 compiles"]["netc"] == 1  # byte-identical
+    assert figures["ACL rows, world 3x5"]["netc"] > 0
     assert figures["ACL rows, world 3x5"]["reference"] > 0
     assert report["world"]["ports"] == 15
     assert "| check time |" in capsys.readouterr().out
