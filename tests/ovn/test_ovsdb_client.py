@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import threading
 
 import pytest
 
-from netc.backends.ovn_nb.ovsdb import (ConnectionFailed, OvsdbClient, RpcError, SslFiles,
-                                        TransactionError, WaitTimedOut)
+from netc.backends.ovn_nb.ovsdb import (ConnectionFailed, ConnectionLost, OvsdbClient,
+                                        RpcError, SslFiles, TransactionError, WaitTimedOut)
 
 pytestmark = pytest.mark.ovn
 
@@ -128,6 +130,24 @@ def test_connection_dropped_while_idle_is_reopened_even_for_a_write(ovn_sandbox,
         name = unique_name("ls")
         client.transact([insert_switch(name)])  # noticed before sending: safe to reconnect
         assert client.endpoint == first and switch_names(client, name) == [name]
+
+
+def test_write_in_flight_when_the_server_dies_is_reported_not_resent(sandbox_factory) -> None:
+    sandbox = sandbox_factory()
+    server = next(daemon for daemon in sandbox.daemons() if daemon.name == "nb")
+    never = {"op": "wait", "table": "Logical_Switch", "timeout": 20_000,
+             "where": [["name", "==", "never-created"]], "columns": ["name"],
+             "until": "!=", "rows": []}
+    with sandbox.client() as client:
+        client.echo()
+        killer = threading.Timer(0.3, server.stop, (signal.SIGKILL,))
+        killer.start()
+        try:
+            with pytest.raises(ConnectionLost, match="lost before the reply") as raised:
+                client.transact([never, insert_switch("blocked")])
+        finally:
+            killer.join()
+    assert raised.value.remote == sandbox.nb_remote
 
 
 def test_ten_thousand_rows_in_one_transaction_round_trip(sandbox_factory) -> None:

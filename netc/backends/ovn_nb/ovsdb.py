@@ -39,6 +39,8 @@ FAILOVER_TIMEOUT = 15.0
 """Seconds to keep trying cluster members, long enough for a RAFT election."""
 
 READ_CHUNK = 1 << 20
+RESEND_ATTEMPTS = 3
+"""How often a read-only request is re-sent on a fresh connection before giving up."""
 READ_ONLY_OPS = frozenset({"select", "wait", "comment", "assert"})
 NB_CFG_COLUMNS = {"sb": "sb_cfg", "hv": "hv_cfg"}
 
@@ -188,7 +190,7 @@ class _Channel:
                                   "and a CA certificate")
                 try:
                     sock = ssl_files.context().wrap_socket(sock)
-                except (OSError, ssl.SSLError):
+                except OSError:  # ssl.SSLError included
                     sock.close()
                     raise
         self._sock = sock
@@ -223,6 +225,7 @@ class _Channel:
         """Send one request and return ``(result, error)`` of its reply."""
         self._next_id += 1
         request_id = self._next_id
+        self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
         self._send({"method": method, "params": params, "id": request_id})
         while True:
             message = self._receive(deadline)
@@ -349,7 +352,7 @@ class OvsdbClient:
     def _call(self, method: str, params: list, *, may_resend: bool,
               wait_seconds: float = 0.0) -> Any:
         """One request; re-sent on a fresh connection only when that is harmless."""
-        while True:
+        for attempt in range(1, RESEND_ATTEMPTS + 1):
             self.connect()
             channel = self._channel
             try:
@@ -357,7 +360,7 @@ class OvsdbClient:
                     method, params, time.monotonic() + self.timeout + wait_seconds)
             except OSError as failure:
                 self.close()
-                if may_resend:
+                if may_resend and attempt < RESEND_ATTEMPTS:
                     continue
                 raise ConnectionLost(str(channel.endpoint), str(failure)) from failure
             if error is not None:
