@@ -88,6 +88,21 @@ def allocations_in(rows: RowSet) -> dict[str, tuple[str, str]]:
     return found
 
 
+def vpc_allocations_in(rows: RowSet) -> dict[str, IPv4Network]:
+    """Project key -> VPC CIDR of every router in ``rows`` (a snapshot or the owned
+    rows of a live DB): the blocks projects already hold, for ``build_world``."""
+    found = {}
+    for row in rows.tables.get("Logical_Router", {}).values():
+        ids = row.columns.get("external_ids", {})
+        cidr = ids.get("netc:cidr")
+        if row.project is not None and cidr:
+            try:
+                found[row.project] = IPv4Network(cidr)
+            except ValueError:
+                continue  # edited behind netc's back: the plan repairs the row
+    return found
+
+
 class _Lowering:
     def __init__(self, world: World, allocation: Allocation) -> None:
         self.world = world

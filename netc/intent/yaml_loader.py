@@ -96,7 +96,7 @@ class _Builder:
         tag, value = node.tag, node.value
         if tag == _STR:
             return value
-        if tag == _INT and value.isdigit():
+        if tag == _INT and value.isdigit() and len(value) < 20:
             return int(value)
         if tag == _BOOL:
             return value in _TRUE
@@ -104,8 +104,9 @@ class _Builder:
             return None
         try:
             return _constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            self._error(node, f"cannot read value {value!r}: {exc}")
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. int of 5,000 digits
+            shown = value if len(value) <= 40 else f"{value[:37]}..."
+            self._error(node, f"cannot read value {shown!r}: {exc}")
             return value
 
     def _mapping(self, node: yaml.MappingNode) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import networkx as nx
 
@@ -84,14 +84,20 @@ class World:
         return rules
 
 
-def build_world(documents: list[Document], settings: Settings) -> World:
-    """The IR of ``documents``. Never fails: problems are left for the checks."""
+def build_world(documents: list[Document], settings: Settings,
+                existing_vpcs: Mapping[str, IPv4Network] | None = None) -> World:
+    """The IR of ``documents``. Never fails: problems are left for the checks.
+
+    ``existing_vpcs`` maps project keys to the VPC CIDRs they already hold (read back
+    from the Northbound DB or a snapshot, for every project netc owns there, not only
+    those of this intent): a project keeps its block, and no other project is given it.
+    """
     world = World(settings=settings, documents=list(documents))
     for doc in documents:
         key = doc.project.key
         if key not in world.projects:
             world.projects[key] = _project(doc)
-    _allocate_vpc_cidrs(world)
+    _allocate_vpc_cidrs(world, existing_vpcs or {})
     for project in world.projects.values():
         _fill_project(project, settings)
     _build_graph(world)
@@ -107,23 +113,33 @@ def _project(doc: Document) -> Project:
                    peers=tuple(dict.fromkeys(written.peerings)))
 
 
-def _allocate_vpc_cidrs(world: World) -> None:
-    """Give each project without a VPC CIDR the lowest free block of the pool.
+def _allocate_vpc_cidrs(world: World, existing: Mapping[str, IPv4Network]) -> None:
+    """Give each project without a declared VPC CIDR a block of the pool.
 
-    Projects are served in key order, so the result does not depend on file order;
-    blocks declared anywhere in the world are never handed out. A project left with
+    A project keeps the block it already holds in ``existing`` when no declared CIDR
+    has since claimed it. The others get the lowest block that is neither declared
+    anywhere in the world nor held by any project in ``existing``; they are served in
+    key order, so the result does not depend on file order. A project left with
     ``vpc_cidr`` None here is reported as POOL_EXHAUSTED.
     """
     network = world.settings.network
-    taken = sorted((p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None),
-                   key=lambda n: (int(n.network_address), n.prefixlen))
+    taken = [p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None]
     wanting = sorted((p for p in world.projects.values() if p.vpc_cidr_from_pool),
                      key=lambda p: p.key)
     if not wanting:
         return
+    waiting = []
+    for project in wanting:
+        held = existing.get(project.key)
+        if held is not None and not any(held.overlaps(used) for used in taken):
+            project.vpc_cidr = held
+            taken.append(held)
+        else:
+            waiting.append(project)
+    taken.extend(cidr for key, cidr in existing.items() if key not in world.projects)
     prefix = max(network.vpc_prefix, network.pool.prefixlen)
     candidates = network.pool.subnets(new_prefix=prefix)
-    for project in wanting:
+    for project in waiting:
         for block in candidates:
             if not any(block.overlaps(used) for used in taken):
                 project.vpc_cidr = block

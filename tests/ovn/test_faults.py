@@ -21,6 +21,7 @@ import pytest
 
 from bench.world import WorldShape, write_world
 from netc.backends.ovn_nb.sandbox import Sandbox
+from netc.compiler.lower import vpc_allocations_in
 from tests.ovn.test_apply import (CONFIG, POLICIES, REPO, all_rows, applied, netc,
                                   owned_state, world_state_matches)
 
@@ -101,9 +102,7 @@ def _start(paths: list[str], nb: str) -> subprocess.Popen:
 @pytest.mark.parametrize("writers", [2, 5])
 def test_concurrent_applies_on_overlapping_projects(sandbox_factory, writers):
     sandbox = sandbox_factory()
-    folders = [str(POLICIES / name) for name in sorted(p.name for p in POLICIES.iterdir()
-                                                         if p.is_dir())
-               if name not in POOL_VPC_FOLDERS]
+    folders = [str(p) for p in sorted(POLICIES.iterdir()) if p.is_dir()]
     rng = random.Random(writers)
     intents = [sorted(rng.sample(folders, 3)) for _ in range(writers)]
     runs = [_start(paths, sandbox.nb_remote) for paths in intents]
@@ -120,19 +119,22 @@ def test_concurrent_applies_on_overlapping_projects(sandbox_factory, writers):
             assert world_state_matches(sandbox, paths)
 
 
-POOL_VPC_FOLDERS = {"contoso-shared-services", "umbrella-wayne-isolation"}
-"""Folders with a project whose VPC comes from the pool: see the xfail test below."""
+def _vpc_blocks(sandbox: Sandbox) -> dict[str, object]:
+    return vpc_allocations_in(owned_state(sandbox).rows)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (IR/compiler): a VPC taken from the pool "
-                   "is not read back from the NB, so it depends on which projects are in "
-                   "the intent; applying other project sets moves it")
 def test_pool_vpc_stays_put_when_other_project_sets_are_applied(sandbox_factory):
+    """A VPC taken from the pool is read back from the NB: applying another set of
+    projects neither moves it nor hands the same block to a second project."""
     sandbox = sandbox_factory()
     first = [str(POLICIES / "contoso-shared-services"), str(POLICIES / "umbrella-wayne-isolation")]
     second = [str(POLICIES / "globex-bastion"), str(POLICIES / "umbrella-wayne-isolation")]
     applied(*first, nb=sandbox.nb_remote)
+    before = _vpc_blocks(sandbox)
     applied(*second, nb=sandbox.nb_remote)
+    after = _vpc_blocks(sandbox)
+    assert {k: after[k] for k in before} == before
+    assert len(set(after.values())) == len(after)
     assert world_state_matches(sandbox, first)
 
 

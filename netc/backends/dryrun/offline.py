@@ -8,20 +8,27 @@ was made elsewhere). Problems are diagnostics; the caller renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Mapping
 
 from netc.backends.diff import Plan, diff_rows
 from netc.backends.dryrun.snapshot import SnapshotError, load_snapshot
 from netc.compiler.ipam import Existing
-from netc.compiler.lower import Compilation, allocations_in, compile_world
+from netc.compiler.lower import (Compilation, allocations_in, compile_world,
+                                 vpc_allocations_in)
 from netc.config import Settings
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.frontend import check_paths
 
 
 def compile_paths(paths: list[str], settings: Settings, diagnostics: Diagnostics,
-                  existing: Existing | None = None) -> Compilation | None:
-    """Rows of the intent under ``paths``; None when the front end or IPAM found errors."""
-    result = check_paths(paths, settings, diagnostics)
+                  existing: Existing | None = None,
+                  existing_vpcs: Mapping[str, IPv4Network] | None = None) -> Compilation | None:
+    """Rows of the intent under ``paths``; None when the front end or IPAM found errors.
+
+    ``existing`` and ``existing_vpcs`` are the port addresses and VPC blocks already
+    held (read from a snapshot), which the compile keeps."""
+    result = check_paths(paths, settings, diagnostics, existing_vpcs)
     if not result.ok:
         return None
     compilation = compile_world(result.world, existing=existing, diagnostics=diagnostics)
@@ -42,7 +49,8 @@ def plan_against(paths: list[str], settings: Settings, snapshot: str, prune: boo
     except SnapshotError as error:
         diagnostics.error(Code.FILE_ERROR, str(error), Location(snapshot))
         return None
-    compilation = compile_paths(paths, settings, diagnostics, allocations_in(actual))
+    compilation = compile_paths(paths, settings, diagnostics, allocations_in(actual),
+                                vpc_allocations_in(actual))
     if compilation is None:
         return None
     scope = set(compilation.projects)

@@ -34,9 +34,10 @@ from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.diff import Plan, diff_rows
 from netc.backends.ovn_nb.state import OwnedState, owner_condition, read_owned
 from netc.backends.ovn_nb.txn import Update, build_operations
-from netc.compiler.lower import allocations_in, compile_world
+from netc.compiler.lower import allocations_in, compile_world, vpc_allocations_in
 from netc.compiler.rows import OWNER_KEY, Row
 from netc.diagnostics import Diagnostics
+from netc.frontend import recheck_with_existing
 from netc.ir.world import World
 
 ATTEMPTS = 5
@@ -92,6 +93,9 @@ def plan_live(state: OwnedState, world: World, *, prune: bool = False) -> LivePl
     ``state`` for the projects of the intent (all owned ones with ``prune``)."""
     diagnostics = Diagnostics()
     with gc_paused():
+        world = recheck_with_existing(world, vpc_allocations_in(state.rows), diagnostics)
+        if diagnostics.has_errors:  # e.g. a held block now overlaps a declared one
+            return LivePlan(state, Plan(), changes_of(Plan()), diagnostics)
         compilation = compile_world(world, existing=allocations_in(state.rows),
                                     diagnostics=diagnostics)
         diff = diff_rows(compilation.rows, state.rows, set(compilation.projects), prune)
