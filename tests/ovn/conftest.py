@@ -11,8 +11,9 @@ Fixtures:
 - ``sandbox_factory(**options)``: fresh sandboxes (``cluster=3``, ``dataplane=True``)
   for tests that kill daemons or need an empty database; stopped at teardown.
 - ``cluster_sandbox``: a fresh 3-member RAFT Northbound.
-- ``dataplane_sandbox``: a fresh sandbox with OVS and ovn-controller (one at a time:
-  it uses the machine's /var/run/openvswitch).
+- ``dataplane_sandbox``: a fresh sandbox with OVS and ovn-controller. There is one
+  per machine (it uses /var/run/openvswitch): the factory waits for another test run
+  to release it rather than fail.
 Teardown stops every daemon and deletes the VM namespaces even when a test fails.
 """
 
@@ -23,7 +24,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netc.backends.ovn_nb.sandbox import MissingBinaries, Sandbox, check_binaries
+from netc.backends.ovn_nb.sandbox import (DataplaneBusy, MissingBinaries, Sandbox,
+                                          check_binaries, poll_until)
+
+DATAPLANE_WAIT = 300.0
+"""Seconds a dataplane sandbox waits for another test run to release the machine's one."""
 
 _names = itertools.count()
 
@@ -65,7 +70,16 @@ def sandbox_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callab
         _require_ovn(options.get("dataplane", False))
         sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"), **options)
         started.append(sandbox)
-        return sandbox.start()
+        if not sandbox.dataplane:
+            return sandbox.start()
+
+        def started_when_free() -> Sandbox | None:
+            try:
+                return sandbox.start()
+            except DataplaneBusy:
+                return None
+
+        return poll_until(started_when_free, DATAPLANE_WAIT, "the machine's dataplane to be free")
 
     try:
         yield start

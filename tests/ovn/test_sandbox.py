@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
-from netc.backends.ovn_nb.sandbox import MissingBinaries, Sandbox, SandboxError, check_binaries
+from netc.backends.ovn_nb.sandbox import DataplaneBusy, MissingBinaries, Sandbox, check_binaries
 from netc.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,12 +157,14 @@ def test_two_ports_on_one_switch_ping_each_other(dataplane_sandbox) -> None:
 
 @pytest.mark.ovn
 @pytest.mark.dataplane
-def test_only_one_dataplane_at_a_time_and_namespaces_are_removed(sandbox_factory) -> None:
+def test_only_one_dataplane_at_a_time_and_namespaces_are_removed(sandbox_factory,
+                                                                  tmp_path: Path) -> None:
     first = sandbox_factory(dataplane=True)
     first.add_vm_port("vmx", "px", "02:00:00:00:00:0a", "10.9.0.1/24")
-    with pytest.raises(SandboxError, match="in use by the sandbox in"):
-        sandbox_factory(dataplane=True)
-    assert first.status().running  # the refused one did not stop the first
+    second = Sandbox(tmp_path / "second", dataplane=True)
+    with pytest.raises(DataplaneBusy, match=f"in use by the sandbox in {first.directory}"):
+        second.start()
+    assert second.status().stopped and first.status().running
     first.stop()
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert "vmx" not in namespaces.split()

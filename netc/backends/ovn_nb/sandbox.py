@@ -64,6 +64,10 @@ class NoSandbox(SandboxError):
     """There is no sandbox state in the directory (never started there)."""
 
 
+class DataplaneBusy(SandboxError):
+    """Another sandbox (or a real Open vSwitch) already uses this machine's dataplane."""
+
+
 class MissingBinaries(SandboxError):
     """OVN or OVS programs are not installed; ``packages`` are the Debian ones to install."""
 
@@ -370,6 +374,8 @@ class Sandbox:
         self.vm_ports = {}
         self._save()
         try:
+            if self.dataplane:
+                self._claim_dataplane()
             self._start_control_plane(timeout)
             if self.dataplane:
                 self._start_dataplane(timeout)
@@ -524,7 +530,7 @@ class Sandbox:
             if owner and owner != str(self.directory):
                 other = Path(owner)
                 if (other / STATE_FILE).exists() and not Sandbox.load(other).status().stopped:
-                    raise SandboxError(
+                    raise DataplaneBusy(
                         f"the dataplane (global {OVS_RUNDIR}) is in use by the sandbox in "
                         f"{owner}; only one sandbox per machine can have one "
                         f"(netc sandbox down --dir {owner})")
@@ -532,7 +538,7 @@ class Sandbox:
                 try:
                     with socket.socket(socket.AF_UNIX) as probe:
                         probe.connect(str(OVS_DB_SOCKET))
-                    raise SandboxError(f"an Open vSwitch database already listens on "
+                    raise DataplaneBusy(f"an Open vSwitch database already listens on "
                                        f"{OVS_DB_SOCKET}; the sandbox will not take it over")
                 except ConnectionRefusedError:
                     OVS_DB_SOCKET.unlink()  # left by a daemon that died
@@ -547,7 +553,6 @@ class Sandbox:
                 lock.truncate(0)
 
     def _start_dataplane(self, timeout: float) -> None:
-        self._claim_dataplane()
         OVS_RUNDIR.mkdir(parents=True, exist_ok=True)
         OVN_RUNDIR.mkdir(parents=True, exist_ok=True)
         self.run("ovsdb-tool", "create", str(self._path("ovs", "db")), str(VSWITCH_SCHEMA))
