@@ -91,8 +91,10 @@ class Diagnostic:
         return data
 
     def render(self) -> str:
-        """The contract's one-line text form: ``file:line:col: error[CODE]: message``."""
-        return f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        """The contract's one-line text form: ``file:line:col: error[CODE]: message``
+        (just ``file: ...`` for what has no position, such as a remote or a config file)."""
+        where = Location(self.file, self.line, self.column)
+        return f"{where}: {self.severity}[{self.code}]: {self.message}"
 
 
 class Diagnostics:
