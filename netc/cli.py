@@ -218,6 +218,87 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 2 if args.detailed_exitcode and not plan.empty else 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from netc.reach.matrix import Question, compiled_matrix
+    from netc.reach.traffic import Traffic
+
+    try:
+        traffic = Traffic(args.protocol, args.port)
+    except ValueError as error:
+        print(f"netc explain: error: {error}", file=sys.stderr)
+        return 2
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    matrix = None if diagnostics.has_errors else compiled_matrix(args.paths, settings,
+                                                                 diagnostics)
+    print_diagnostics(diagnostics)
+    if matrix is None:
+        return 1
+    question = Question(getattr(args, "from"), args.to, traffic)
+    try:
+        answer = matrix.answer(question)
+    except (LookupError, ValueError) as error:
+        print(f"netc explain: error: {error}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(answer.reference.to_json(), indent=2))
+    else:
+        print(f"{'allow' if answer.reference.allow else 'deny'}: {question}")
+        for reason in answer.reference.reasons:
+            print(f"  {reason}")
+    if not answer.agree:
+        print(f"warning: the compiled rows disagree with the intent:\n{answer.explain()}",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from netc.reach.matrix import all_questions, allowed_by_pair, compiled_matrix, probes
+
+    if args.nb:
+        print("netc verify: error: --nb (cross-checking against a live OVN with ovn-trace) "
+              "is not available yet; run netc verify without it for the offline check",
+              file=sys.stderr)
+        return 1
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    matrix = None if diagnostics.has_errors else compiled_matrix(args.paths, settings,
+                                                                 diagnostics)
+    print_diagnostics(diagnostics)
+    if matrix is None:
+        return 1
+    kinds = probes(matrix.world)
+    questions = all_questions(matrix.world, kinds)
+    try:
+        answers = matrix.answers(questions)
+    except (LookupError, ValueError) as error:
+        print(f"netc verify: error: {error}", file=sys.stderr)
+        return 1
+    allowed = allowed_by_pair(answers)
+    wrong = [a for a in answers if not a.agree]
+    if args.format == "json":
+        print(json.dumps({
+            "agree": not wrong, "questions": len(questions),
+            "allowed": [{"from": src, "to": dst, "traffic": [str(t) for t in traffic]}
+                        for (src, dst), traffic in sorted(allowed.items())],
+            "disagreements": [{"from": a.question.src, "to": a.question.dst,
+                               "traffic": str(a.question.traffic),
+                               "intent": "allow" if a.reference.allow else "deny",
+                               "rows": "allow" if a.delivery.allow else "deny",
+                               "replies": a.delivery.reply, "detail": a.explain()}
+                              for a in wrong]}, indent=2))
+    else:
+        for (src, dst), traffic in sorted(allowed.items()):
+            print(f"{src} -> {dst}: {', '.join(map(str, traffic))}")
+        for answer in wrong:
+            print(f"DISAGREE {answer.explain()}")
+    ports = len({q.src for q in questions})
+    verdict = f"{len(wrong)} disagreement(s)" if wrong else "intent and compiled rows agree"
+    print(f"verify: {ports} port(s), {len(kinds)} probe(s), {len(questions)} question(s): "
+          f"{verdict}", file=sys.stderr)
+    return 1 if wrong else 0
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     from netc.backends.ovn_nb.live import apply_command
 
@@ -347,6 +428,42 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--prune", action="store_true",
                        help="also destroy owned rows of projects absent from the intent")
     apply.set_defaults(func=cmd_apply)
+
+    explain = commands.add_parser(
+        "explain", help="say whether one port may open a connection to another, and why",
+        description="Decide, by the meaning of the intent (contract section 2), whether a "
+                    "new connection FROM -> TO with the given protocol and port passes, "
+                    "naming the deciding rules and where they are written. Warns on "
+                    "stderr if the compiled rows would decide otherwise. Exit 0 "
+                    "(1 on intent errors or an unknown port).")
+    _add_paths(explain)
+    explain.add_argument("--from", required=True, metavar="ORG/PROJECT/PORT",
+                         help="the port opening the connection")
+    explain.add_argument("--to", required=True, metavar="ORG/PROJECT/PORT",
+                         help="the port it connects to")
+    explain.add_argument("--protocol", default="tcp", metavar="P",
+                         help="tcp (default), udp, icmp, or an IP protocol number")
+    explain.add_argument("--port", type=int, metavar="N",
+                         help="destination port (tcp and udp only)")
+    explain.add_argument("--format", choices=("text", "json"), default="text",
+                         help='text (default) or JSON {"verdict", "reasons"}')
+    explain.set_defaults(func=cmd_explain)
+
+    verify = commands.add_parser(
+        "verify", help="check that the compiled rows do what the intent means",
+        description="Build the reachability matrix of every ordered pair of ports, "
+                    "for tcp/udp ports at the edges of every rule's ranges, icmp and "
+                    "another IP protocol, twice: by the meaning of the intent, and by "
+                    "evaluating the compiled OVN rows (ACLs, port groups, address sets, "
+                    "routers) as OVN would. Prints what is allowed, then any "
+                    "disagreement. Exit 0 when they agree, 1 when not or on errors.")
+    _add_paths(verify)
+    verify.add_argument("--nb", metavar="REMOTE",
+                        help="NOT AVAILABLE YET: cross-check against a live OVN with "
+                             "ovn-trace; today verify is offline only")
+    verify.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or JSON")
+    verify.set_defaults(func=cmd_verify)
     return parser
 
 

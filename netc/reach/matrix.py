@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Iterable, Mapping
 
+from netc.compiler.lower import compile_world
 from netc.compiler.rows import RowSet
+from netc.config import Settings
+from netc.diagnostics import Diagnostics
+from netc.frontend import check_paths
 from netc.ir.world import World
 from netc.reach.acl_eval import Delivery, deliver
 from netc.reach.northbound import Northbound, port_addresses
@@ -87,6 +91,7 @@ class Matrix:
 
     def __init__(self, world: World, rows: RowSet,
                  addresses: Mapping[str, IPv4Address] | None = None) -> None:
+        self.world = world
         self.northbound = Northbound(rows)
         self.reference = Reference(world, addresses if addresses is not None
                                    else port_addresses(rows))
@@ -98,3 +103,25 @@ class Matrix:
 
     def answers(self, questions: Iterable[Question]) -> list[Answer]:
         return [self.answer(q) for q in questions]
+
+
+def compiled_matrix(paths: list[str], settings: Settings,
+                    diagnostics: Diagnostics) -> Matrix | None:
+    """Check and compile the intent under ``paths``; None when it has errors."""
+    result = check_paths(paths, settings, diagnostics)
+    if not result.ok:
+        return None
+    compilation = compile_world(result.world, diagnostics=diagnostics)
+    if diagnostics.has_errors:
+        return None
+    return Matrix(result.world, compilation.rows)
+
+
+def allowed_by_pair(answers: Iterable[Answer]) -> dict[tuple[str, str], list[Traffic]]:
+    """What the intent lets through, pair by pair (pairs with nothing allowed left out)."""
+    found: dict[tuple[str, str], list[Traffic]] = {}
+    for answer in answers:
+        if answer.reference.allow:
+            found.setdefault((answer.question.src, answer.question.dst), []).append(
+                answer.question.traffic)
+    return found
