@@ -25,6 +25,12 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"})
 _constructor = yaml.constructor.SafeConstructor()
+MAX_NESTING = 32
+"""Deepest collection nesting accepted; intent needs 7 (security_groups.0.ingress.0.ports.0)."""
+_SAFE_TO_COMPOSE = 2_000
+"""Nesting PyYAML's C composer survives for sure: it recurses on the C stack and crashes
+the interpreter (SIGSEGV) beyond about 20,000 levels on an 8 MiB stack, fewer on the
+smaller stacks of threads."""
 
 
 @dataclass(eq=False)
@@ -82,15 +88,30 @@ class _Builder:
     def __init__(self, file: str, diagnostics: Diagnostics) -> None:
         self.file = file
         self.diagnostics = diagnostics
+        self._built: dict[int, tuple[yaml.Node, object]] = {}
+        """Collections already built, by node id: an alias is built once, not once per
+        use, so a "billion laughs" of nested aliases costs its size in nodes."""
 
-    def build(self, node: yaml.Node) -> object:
+    def forget(self) -> None:
+        self._built.clear()
+
+    def build(self, node: yaml.Node, depth: int = 0) -> object:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
+        done = self._built.get(id(node))
+        if done is not None:
+            return done[1]
+        if depth >= MAX_NESTING:  # also where a recursive alias (&a [*a]) ends
+            self._error(node, f"nested more than {MAX_NESTING} levels deep; intent never is")
+            return None
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item) for item in node.value]
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node)
-        return None  # pragma: no cover - PyYAML has no other node kinds
+            value: object = [self.build(item, depth + 1) for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
+            value = self._mapping(node, depth)
+        else:
+            return None  # pragma: no cover - PyYAML has no other node kinds
+        self._built[id(node)] = (node, value)
+        return value
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
         tag, value = node.tag, node.value
@@ -109,17 +130,17 @@ class _Builder:
             self._error(node, f"cannot read value {shown!r}: {exc}")
             return value
 
-    def _mapping(self, node: yaml.MappingNode) -> dict:
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
-            key = self.build(key_node)
+            key = self.build(key_node, depth + 1)
             if not isinstance(key, str):
                 self._error(key_node, f"keys must be strings, not {type(key).__name__} {key!r}")
                 continue
             if key in result:
                 self._error(key_node, f"duplicate key {key!r}")
                 continue
-            result[key] = self.build(value_node)
+            result[key] = self.build(value_node, depth + 1)
         return result
 
     def _error(self, node: yaml.Node, message: str) -> None:
@@ -133,7 +154,10 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
     documents: list[Document] = []
     builder = _Builder(file, diagnostics)
     try:
+        if _too_deep(text, file, diagnostics):
+            return documents
         for index, root in enumerate(yaml.compose_all(text, Loader=yaml.CSafeLoader)):
+            builder.forget()  # aliases never cross documents; let the last tree go
             data = builder.build(root) if root is not None else None
             if data is None:
                 continue  # an empty document, e.g. a trailing '---'
@@ -157,6 +181,33 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
     except yaml.YAMLError as exc:  # e.g. a ReaderError for a control character
         diagnostics.error(Code.SYNTAX_ERROR, f"YAML: {exc}", _reader_location(exc, file))
     return documents
+
+
+def _too_deep(text: str, file: str, diagnostics: Diagnostics) -> bool:
+    """Report nesting too deep for the C composer before it crashes the interpreter.
+
+    Nesting is bounded by the number of flow brackets plus the longest line (block
+    nesting needs indentation or a compact indicator per level). That bound is small for
+    the files people write, one project each; only above it (a file of thousands of
+    ports in one document, say) are the parser's events counted first, iteratively, at
+    about a third of the cost of composing.
+    """
+    longest = max(map(len, text.split("\n")))
+    if text.count("[") + text.count("{") + longest < _SAFE_TO_COMPOSE:
+        return False
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_NESTING:
+                mark = event.start_mark
+                diagnostics.error(Code.SCHEMA_ERROR,
+                                  f"nested more than {MAX_NESTING} levels deep; intent never is",
+                                  Location(file, mark.line + 1, mark.column + 1))
+                return True
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return False
 
 
 def _reader_location(exc: yaml.YAMLError, file: str) -> Location:

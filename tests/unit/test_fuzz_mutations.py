@@ -11,6 +11,9 @@ suite runs 10,000 inputs per syntax.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -208,3 +211,39 @@ def test_ten_thousand_mutations_yield_only_diagnostics(seeds):
     def run(case):
         assert_only_diagnostics(*case)
     run()
+
+
+LAUGHS = "".join(f"{name}: &{name} [{', '.join([f'*{prev}'] * 10) if prev else 'x'}]\n"
+                 for prev, name in zip([None, *"abcdefgh"], "abcdefghi"))
+PATHOLOGICAL = {
+    "deep flow": "org: a\nproject: b\nports: " + "[" * 200_000 + "]" * 200_000 + "\n",
+    "deep map": "org: a\nproject: b\nvpc: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n",
+    "deep block": "org: a\nproject: b\nports:\n" + "".join(" " * i + "-\n" for i in range(3000)),
+    "compact block": "org: a\nproject: b\nports:\n" + "- " * 100_000 + "x\n",
+    "unclosed": "org: a\nproject: b\nports: " + "[" * 100_000,
+    "recursive alias": "&a [*a]\n",
+    "recursive map": "&a {org: *a, project: b}\n",
+    "billion laughs": LAUGHS,
+    "laughs in a field": LAUGHS.replace("a: &a", "org: x\nproject: y\npeerings: &a"),
+    "huge integer": "org: a\nproject: b\nnat:\n  dnat: [{external_port: " + "9" * 5000 + "}]\n",
+    "huge range": "org: a\nproject: b\nsecurity_groups: [{name: g, ingress: "
+                  "[{protocol: tcp, ports: ['" + "9" * 5000 + "-1']}]}]\n",
+}
+"""Inputs that once crashed a YAML front end: nesting deep enough to overflow the C
+stack of PyYAML's composer (a SIGSEGV, not even a traceback), recursive aliases, alias
+bombs, numbers too long for int()."""
+
+
+def test_pathological_yaml_yields_only_diagnostics(tmp_path):
+    """All of them through ``netc check`` in one child process, so that a SIGSEGV fails
+    this test rather than the whole run."""
+    for index, text in enumerate(PATHOLOGICAL.values()):
+        (tmp_path / f"{index:02d}.yaml").write_text(text, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "netc", "check", "--format", "json", "."],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 1, f"exit {run.returncode}: {run.stderr[-2000:]}"
+    diagnostics = json.loads(run.stdout)
+    assert all(d["code"] in set(Code) and d["line"] >= 1 for d in diagnostics)
+    files = {d["file"] for d in diagnostics}
+    for index, name in enumerate(PATHOLOGICAL):
+        assert f"{index:02d}.yaml" in files, f"{name}: no diagnostic"
