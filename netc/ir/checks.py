@@ -26,7 +26,7 @@ from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent import model as intent
 from netc.intent.model import NAME_PATTERN
 from netc.ir import parse
-from netc.ir.model import Element, Group, Port, Project, Rule, Subnet
+from netc.ir.model import Dnat, Element, Group, Port, Project, Rule, Snat, Subnet
 from netc.ir.world import World
 
 MIN_SUBNET_ADDRESSES = 4
@@ -537,6 +537,52 @@ def check_nat(world: World, out: Diagnostics) -> None:
                           entry.loc("external_ip"))
 
 
+def check_external_addresses(world: World, out: Diagnostics) -> None:
+    """The external side of NAT, shared by every project on the external network.
+
+    RESERVED_IP when a NAT external_ip is the external network's network, gateway or
+    broadcast address; IP_ALREADY_ALLOCATED when two projects use one external_ip (two
+    routers would answer ARP for it) or one project forwards the same external
+    address, port and protocol twice.
+    """
+    external = world.settings.external
+    if external is None:
+        return
+    network = IPv4Network(external.cidr)
+    reserved = {network.network_address: "network", IPv4Address(external.gateway_ip): "gateway",
+                network.broadcast_address: "broadcast"}
+    owners: dict[IPv4Address, Project] = {}
+    for project in world.projects.values():
+        forwards: dict[tuple, Dnat] = {}
+        for entry in [*project.snat, *project.dnat]:
+            ip = entry.external_ip
+            if ip is None or ip not in network:
+                continue
+            if ip in reserved:
+                out.error(Code.RESERVED_IP,
+                          f"external_ip {ip} is the {reserved[ip]} address of the external "
+                          f"network {network}; pick another address of [external] cidr",
+                          entry.loc("external_ip"))
+                continue
+            owner = owners.setdefault(ip, project)
+            if owner is not project:
+                out.error(Code.IP_ALREADY_ALLOCATED,
+                          f"external_ip {ip} is already used for NAT by {owner.key} (at "
+                          f"{_first_nat_use(owner, ip).loc('external_ip')}); give each project "
+                          "its own external addresses", entry.loc("external_ip"))
+            elif isinstance(entry, Dnat):
+                other = forwards.setdefault((ip, entry.external_port, entry.protocol), entry)
+                if other is not entry:
+                    out.error(Code.IP_ALREADY_ALLOCATED,
+                              f"{ip}:{entry.external_port}/{entry.protocol} is already "
+                              f"forwarded (at {other.loc('external_port')}); use another "
+                              "external_port", entry.loc("external_port"))
+
+
+def _first_nat_use(project: Project, ip: IPv4Address) -> Snat | Dnat:
+    return next(e for e in [*project.snat, *project.dnat] if e.external_ip == ip)
+
+
 def check_dnat_targets(world: World, out: Diagnostics) -> None:
     """DNAT_TARGET_UNKNOWN: a DNAT internal_ip that is not a static IP of the project's ports."""
     for project in world.projects.values():
@@ -569,6 +615,7 @@ CHECKS = (
     check_cross_tenant_references,
     check_peerings,
     check_nat,
+    check_external_addresses,
     check_dnat_targets,
 )
 """Every check, in the order their diagnostics are most useful to read."""

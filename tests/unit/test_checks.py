@@ -96,6 +96,11 @@ CASES = [
      "- {name: q, subnet: a}\n", [(Code.POOL_EXHAUSTED, 8, 3)]),
     (checks.check_nat, "nat:\n  snat: [{external_ip: 198.51.100.1}]\n",
      [(Code.IP_OUTSIDE_SUBNET, 5, 24)]),
+    (checks.check_external_addresses, "nat:\n  snat: [{external_ip: 203.0.113.1}]\n",
+     [(Code.RESERVED_IP, 5, 24)]),
+    (checks.check_external_addresses, "nat:\n  snat: [{external_ip: 203.0.113.7}]\n---\n"
+     "org: acme\nproject: db\nvpc: {cidr: 10.2.0.0/16}\nnat:\n  snat: [{external_ip: 203.0.113.7}]\n",
+     [(Code.IP_ALREADY_ALLOCATED, 11, 24)]),
     (checks.check_dnat_targets,
      "nat:\n  dnat: [{external_ip: 203.0.113.2, external_port: 80, internal_ip: 10.1.0.9,"
      " internal_port: 80}]\n", [(Code.DNAT_TARGET_UNKNOWN, 5, 69)]),
