@@ -6,13 +6,12 @@ the same diagnostics for the same input.
 
 from __future__ import annotations
 
-import functools
-import gc
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Mapping
 
 from netc.config import Settings
+from netc.gc_pause import gc_paused
 from netc.diagnostics import Diagnostics
 from netc.intent.source import Document
 from netc.intent.sources import load_documents
@@ -30,30 +29,7 @@ class FrontEndResult:
         return not self.diagnostics.has_errors
 
 
-def _without_cyclic_gc(function):
-    """Run ``function`` with Python's cyclic garbage collector paused.
-
-    The front end allocates hundreds of thousands of long-lived objects (YAML nodes
-    and their marks, kept for positions; intent models; the IR and its graph), and
-    every allocation burst triggers collections that walk all of them again: on the
-    200 x 50 bench world that was more than half of ``netc check``. Nothing here
-    builds garbage cycles worth collecting early; the collector resumes (and takes
-    anything left) as soon as the call returns. The previous state is restored, so
-    a caller that disabled it keeps it disabled.
-    """
-    @functools.wraps(function)
-    def paused(*args, **kwargs):
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-    return paused
-
-
-@_without_cyclic_gc
+@gc_paused()
 def check_documents(documents: list[Document], settings: Settings, diagnostics: Diagnostics,
                     existing_vpcs: Mapping[str, IPv4Network] | None = None) -> FrontEndResult:
     """Build and check the world of ``documents``; see :func:`build_world` for
@@ -63,7 +39,7 @@ def check_documents(documents: list[Document], settings: Settings, diagnostics: 
     return FrontEndResult(world, diagnostics)
 
 
-@_without_cyclic_gc
+@gc_paused()
 def check_paths(paths: list[str], settings: Settings,
                 diagnostics: Diagnostics | None = None,
                 existing_vpcs: Mapping[str, IPv4Network] | None = None) -> FrontEndResult:

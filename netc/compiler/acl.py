@@ -50,9 +50,6 @@ class AclSpec:
         return (self.project, self.groups, self.direction, self.protocol,
                 self.ports is not None, self.ports or (), self.cidrs, self.remote_groups)
 
-    def __lt__(self, other: "AclSpec") -> bool:
-        return self.sort_key() < other.sort_key()
-
     def with_(self, **changes) -> "AclSpec":
         return replace(self, **changes)
 
@@ -68,7 +65,7 @@ class AclProgram:
     default-drop group of that direction instead of carrying an allow ACL."""
 
     def with_specs(self, specs, **changes) -> "AclProgram":
-        return replace(self, specs=tuple(sorted(set(specs))), **changes)
+        return replace(self, specs=tuple(sorted(set(specs), key=AclSpec.sort_key)), **changes)
 
 
 def spec_of_rule(rule: Rule, project: str) -> AclSpec | None:
@@ -94,7 +91,7 @@ def initial_program(world: World) -> AclProgram:
             spec = spec_of_rule(rule, group.project)
             if spec is not None:
                 specs.append(spec)
-    return AclProgram(specs=tuple(sorted(set(specs))), includes=includes)
+    return AclProgram(specs=tuple(sorted(set(specs), key=AclSpec.sort_key)), includes=includes)
 
 
 DROP_ACLS_PER_WORLD = 2

@@ -135,17 +135,20 @@ def _allocate_subnet(subnet: Subnet, ports: list[Port], existing: Existing,
         if ip is not None and ip in subnet.cidr and ip not in taken:
             taken.add(ip)
             ips[port.key] = ip
-    candidates = (subnet.cidr.network_address + offset
-                  for offset in range(2, subnet.cidr.num_addresses - 1))
+    # Integers, not IPv4Address arithmetic: a /16 subnet means tens of thousands of
+    # candidates, and each IPv4Address costs a constructor call.
+    taken_ints = {int(ip) for ip in taken}
+    base = int(subnet.cidr.network_address)
+    candidates = (base + offset for offset in range(2, subnet.cidr.num_addresses - 1))
     for port in wanting:
         if port.key in ips:
             continue
-        ip = next((c for c in candidates if c not in taken), None)
+        free = next((c for c in candidates if c not in taken_ints), None)
+        ip = IPv4Address(free) if free is not None else None
         if ip is None:
             diagnostics.error(Code.POOL_EXHAUSTED,
                               f"subnet {subnet.name} {subnet.cidr} has no free address "
                               f"for port {port.name}", port.loc())
             continue
-        taken.add(ip)
         ips[port.key] = ip
     return ips

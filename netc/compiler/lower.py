@@ -36,6 +36,7 @@ from netc.compiler.passes.expand_includes import expand_includes
 from netc.compiler.rows import (KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, Row,
                                 RowSet)
 from netc.diagnostics import Diagnostics
+from netc.gc_pause import gc_paused
 from netc.ir.model import Project, Subnet
 from netc.ir.world import World
 
@@ -62,6 +63,7 @@ class Compilation:
     """Keys of the projects compiled: a plan's scope."""
 
 
+@gc_paused()
 def compile_world(world: World, passes: Iterable[Pass] = PASSES,
                   existing: Existing | None = None,
                   diagnostics: Diagnostics | None = None) -> Compilation:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import partial
 from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Network
 from typing import Iterable, Iterator, TypeVar
@@ -367,25 +368,25 @@ def check_peerings(world: World, out: Diagnostics) -> None:
     for project in world.projects.values():
         written = project.doc.project.peerings
         for peer in project.peers:
-            where = project.doc.locate("peerings", written.index(peer))
+            where = partial(project.doc.locate, "peerings", written.index(peer))  # lazy: rare
             if not _PROJECT_KEY.fullmatch(peer):
                 out.error(Code.SCHEMA_ERROR,
                           f"peering {peer!r} is not ORG/PROJECT (lowercase names, e.g. acme/db)",
-                          where)
+                          where())
             elif peer == project.key:
                 out.error(Code.SCHEMA_ERROR,
                           f"{project.key} lists itself in peerings; remove it "
-                          "(a project always reaches its own ports)", where)
+                          "(a project always reaches its own ports)", where())
             elif peer not in world.projects:
                 out.warning(Code.PEERING_NOT_MUTUAL,
                             f"peer {peer} is not in the checked intent, so the peering has no "
                             f"effect; check it together with {peer}'s file, which must list "
-                            f"{project.key}", where)
+                            f"{project.key}", where())
             elif project.key not in world.projects[peer].peers:
                 out.warning(Code.PEERING_NOT_MUTUAL,
                             f"{peer} does not list {project.key} in its peerings (declared "
                             f"at {world.projects[peer].loc()}), so the peering has no effect; "
-                            f"add {project.key} there or remove it here", where)
+                            f"add {project.key} there or remove it here", where())
 
 
 # --- address plan ----------------------------------------------------------------------------

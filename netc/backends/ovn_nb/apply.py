@@ -21,10 +21,8 @@ if the re-planned changes differ from the approved ones, interactive applies sto
 
 from __future__ import annotations
 
-import gc
 import random
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -37,6 +35,7 @@ from netc.backends.ovn_nb.txn import Update, build_operations
 from netc.compiler.lower import allocations_in, compile_world, vpc_allocations_in
 from netc.compiler.rows import OWNER_KEY, Row
 from netc.diagnostics import Diagnostics
+from netc.gc_pause import gc_paused
 from netc.frontend import recheck_with_existing
 from netc.ir.world import World
 
@@ -115,20 +114,6 @@ Planner = Callable[[OwnedState], LivePlan]
 """Computes the plan from a fresh read of the owned rows."""
 
 Progress = Callable[[str], None]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while building tens of thousands of small objects
-    that all stay alive: the collector would rescan them over and over (half the
-    time of a large read)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_state(client: OvsdbClient, schema: NbSchema, owner: str) -> OwnedState:

@@ -32,10 +32,13 @@ def expand_includes(program: AclProgram) -> AclProgram:
         return program
     specs = list(program.specs)
     opened = set(program.open)
+    by_group: dict[str, list] = {}
+    for spec in program.specs:
+        for member in spec.groups:
+            by_group.setdefault(member, []).append(spec)
     for group in program.includes:
         for source in _closure(group, program.includes):
-            specs.extend(spec.with_(groups=(group,))
-                         for spec in program.specs if source in spec.groups)
+            specs.extend(spec.with_(groups=(group,)) for spec in by_group.get(source, ()))
             opened |= {(group, way) for key, way in program.open if key == source}
     return program.with_specs(specs, includes={}, open=frozenset(opened))
 
