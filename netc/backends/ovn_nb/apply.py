@@ -156,6 +156,7 @@ def check_names(client: OvsdbClient, schema: NbSchema, owner: str, changes: Chan
                         "intent or remove those rows): " + "; ".join(taken))
 
 
+@gc_paused()
 def commit(client: OvsdbClient, schema: NbSchema, state: OwnedState, changes: Changes,
            comment: str, wait: str | None) -> int | None:
     """Send the one transaction; the nb_cfg to wait for when ``wait`` is sb or hv."""
