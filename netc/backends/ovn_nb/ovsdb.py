@@ -19,7 +19,6 @@ silently re-sent; a connection found dead *before* sending is simply re-opened.
 from __future__ import annotations
 
 import codecs
-import gc
 import json
 import select as select_module
 import socket
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netc.backends.ovn_nb.remote import Endpoint, Remote, parse_remote
+from netc.gc_pause import gc_paused
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds to wait for a connection or an answer."""
@@ -147,9 +147,7 @@ class _JsonStream:
             return []
         buffer = "".join(self._parts)
         messages, position, end = [], 0, len(buffer)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             while True:
                 while position < end and buffer[position].isspace():
                     position += 1
@@ -160,9 +158,6 @@ class _JsonStream:
                 except json.JSONDecodeError:
                     break  # incomplete: wait for more bytes
                 messages.append(message)
-        finally:
-            if collecting:
-                gc.enable()
         self._parts = [buffer[position:]] if position < end else []
         return messages
 
