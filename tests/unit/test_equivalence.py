@@ -20,8 +20,9 @@ from netc.compiler.passes import PASSES
 from netc.diagnostics import Diagnostics
 from netc.frontend import check_documents
 from netc.intent.source import Document, PositionTable
+from netc.intent.yaml_loader import load_yaml
 from netc.ir.world import World
-from netc.reach.matrix import Matrix, Question, probes
+from netc.reach.matrix import Matrix, Question, all_questions, probes
 from netc.reach.traffic import PORTED, Traffic
 from tests.strategies import WORLD_SETTINGS, worlds
 
@@ -88,3 +89,51 @@ def test_compiled_rows_mean_the_intent(scenario):
 @given(scenarios(max_questions=120))
 def test_compiled_rows_mean_the_intent_thoroughly(scenario):
     assert_equivalent(*scenario)
+
+
+REGRESSIONS = {
+    # The compiler sorted rule specs with ports None beside ports (1, 1): TypeError.
+    "ports-none-beside-ranges": """
+org: acme
+project: web
+security_groups:
+  - name: default
+    egress: [{protocol: udp}, {protocol: udp, ports: [1]}]
+ports: [{name: a}, {name: b}]
+""",
+    # (Seen on a work-in-progress compiler.) Without expand_includes first,
+    # lift_open_rules opened only the included group:
+    # members of the including group lost its "ingress all".
+    "open-rule-through-include": """
+org: acme
+project: web
+security_groups:
+  - name: open
+    ingress: [{protocol: all, from: 0.0.0.0/0}]
+  - name: web
+    include: [open]
+ports: [{name: a}, {name: b, security_groups: [web]}]
+""",
+    # Open directions as no ACL left b's switch with drops only: untracked, so the
+    # replies of a -> b met b's egress drop.
+    "replies-on-a-drop-only-switch": """
+org: acme
+project: web
+subnets: [{name: one, cidr: 10.0.1.0/24}, {name: two, cidr: 10.0.2.0/24}]
+vpc: {cidr: 10.0.0.0/16}
+security_groups:
+  - name: open
+    ingress: [{protocol: all, from: 0.0.0.0/0}]
+ports: [{name: a, subnet: one}, {name: b, subnet: two, security_groups: [open]}]
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_regressions(name):
+    """Worlds that once made the compiled rows disagree with the intent: every question."""
+    diagnostics = Diagnostics()
+    documents = load_yaml(REGRESSIONS[name], f"{name}.yaml", diagnostics)
+    world = check_documents(documents, WORLD_SETTINGS, diagnostics).world
+    assert not diagnostics.has_errors, [d.render() for d in diagnostics]
+    assert_equivalent(world, all_questions(world, probes(world)))
