@@ -37,6 +37,9 @@ DEFAULT_TIMEOUT = 10.0
 
 FAILOVER_TIMEOUT = 15.0
 """Seconds to keep trying cluster members, long enough for a RAFT election."""
+STANDALONE_PATIENCE = 1.0
+"""Seconds to keep trying a single server: no election to wait for, so a refused
+connection is soon final (a mistyped remote should not hang a plan for 15 s)."""
 
 READ_CHUNK = 1 << 20
 RESEND_ATTEMPTS = 3
@@ -295,8 +298,10 @@ class OvsdbClient:
         if self._channel is not None and self._channel.is_alive():
             return self._channel.endpoint
         self.close()
-        deadline = time.monotonic() + self.failover_timeout
         endpoints = self.remote.endpoints
+        patience = self.failover_timeout if len(endpoints) > 1 \
+            else min(self.failover_timeout, STANDALONE_PATIENCE)
+        deadline = time.monotonic() + patience
         reasons: dict[Endpoint, str] = {}
         pause = 0.05
         while True:
@@ -308,7 +313,8 @@ class OvsdbClient:
                     return endpoints[index]
                 reasons[endpoints[index]] = reason
             if time.monotonic() + pause > deadline:
-                cause = "; ".join(f"{endpoint}: {reason}" for endpoint, reason in reasons.items())
+                cause = "; ".join(reason if len(endpoints) == 1 else f"{endpoint}: {reason}"
+                                  for endpoint, reason in reasons.items())
                 raise ConnectionFailed(str(self.remote), cause)
             time.sleep(pause)  # every member refused: give an election time to finish
             pause = min(pause * 2, 0.5)
