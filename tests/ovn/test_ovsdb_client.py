@@ -202,7 +202,8 @@ def test_writes_go_to_the_leader_and_survive_its_death(cluster_sandbox, unique_n
         assert switch_names(client, after) == [after]
 
     sandbox.start_member(leader)
-    with OvsdbClient(sandbox.member_remote(leader), leader_only=False) as rejoined:
+    with OvsdbClient(sandbox.member_remote(leader), leader_only=False,
+                     failover_timeout=15) as rejoined:  # the member may still be starting
         rejoined.transact([{"op": "wait", "table": "Logical_Switch", "timeout": 30_000,
                             "where": [["name", "==", after]], "columns": ["name"],
                             "until": "==", "rows": [{"name": after}]}])

@@ -266,7 +266,7 @@ class OvsdbClient:
     def __init__(self, remote: Remote | str, database: str = "OVN_Northbound", *,
                  ssl_files: SslFiles | None = None, leader_only: bool = True,
                  timeout: float = DEFAULT_TIMEOUT,
-                 failover_timeout: float = FAILOVER_TIMEOUT) -> None:
+                 failover_timeout: float | None = None) -> None:
         self.remote = parse_remote(remote) if isinstance(remote, str) else remote
         self.database = database
         self.ssl_files = ssl_files
@@ -299,8 +299,9 @@ class OvsdbClient:
             return self._channel.endpoint
         self.close()
         endpoints = self.remote.endpoints
-        patience = self.failover_timeout if len(endpoints) > 1 \
-            else min(self.failover_timeout, STANDALONE_PATIENCE)
+        patience = self.failover_timeout
+        if patience is None:
+            patience = FAILOVER_TIMEOUT if len(endpoints) > 1 else STANDALONE_PATIENCE
         deadline = time.monotonic() + patience
         reasons: dict[Endpoint, str] = {}
         pause = 0.05
