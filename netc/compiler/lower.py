@@ -29,6 +29,7 @@ from typing import Callable, Iterable
 
 from netc.compiler import names
 from netc.compiler.acl import ANY_CIDR, AclProgram, AclSpec, initial_program
+from netc.compiler.canonical import stamp
 from netc.compiler.ipam import Allocation, Existing, allocate
 from netc.compiler.match import acl_match
 from netc.compiler.passes import PASSES, run_passes
@@ -154,6 +155,14 @@ class _Lowering:
         for project in projects:
             self.switches(project)
         self.security(projects, program)
+        self.stamp_digests()
+
+    def stamp_digests(self) -> None:
+        """Every row's netc:digest, once all rows are final (the external switch's ports
+        grow as projects are lowered), so a plan can tell drift from an intent change."""
+        for table in self.rows.tables.values():
+            for row in table.values():
+                stamp(row)
 
     def router(self, project: Project) -> None:
         refs = self.router_rows.get(project.key, {})

@@ -1,0 +1,91 @@
+"""Canonical column values: what the diff compares and what a row's digest hashes.
+
+A row's columns reach netc in three shapes: as the compiler built them (lists in any
+order, unset columns left out), as read back from a live Northbound DB (every managed
+column, sets sorted) and as read from a snapshot file. :func:`normalised` maps each to
+one value per column (an unset column reads as OVSDB's default, a set as a sorted
+list), so they compare equal exactly when OVSDB holds the same thing.
+
+The compiler stamps every row's ``external_ids`` with ``netc:digest``, a hash of the
+row's canonical columns (``external_ids`` minus the digest itself). A row read back
+whose stored digest no longer matches its columns was edited after netc wrote it:
+that is how a plan tells drift (someone ran ``ovn-nbctl``) from a change of the
+intent, without netc keeping any record of its own. Columns holding their default
+are left out of the hash, so a column netc starts managing later does not change
+the digest of rows that never set it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from netc.compiler.rows import Row
+from netc.compiler.schema import TABLES, unset_value
+
+DIGEST_KEY = "netc:digest"
+
+_UNSET: dict[str, tuple[tuple[str, Any], ...]] = {
+    table: tuple((name, unset_value(column)) for name, column in columns.items())
+    for table, columns in TABLES.items()}
+"""Table -> (column, its unset value) for every managed column, in schema order."""
+
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=True,
+                           separators=(",", ":")).encode
+"""The C encoder (no ``indent``): hashing every row of a large compile stays cheap."""
+
+
+def normalised(row: Row | None, column: str) -> Any:
+    """The value of ``column`` in ``row`` as OVSDB holds it (``row`` None: absent)."""
+    if row is None:
+        return None
+    spec = TABLES[row.table][column]
+    return _normal(row.columns.get(column), unset_value(spec))
+
+
+def _normal(value: Any, unset: Any) -> Any:
+    if value is None:
+        return unset
+    if isinstance(value, list):
+        return sorted(value)
+    return value
+
+
+def without_digest(ids: dict[str, str]) -> dict[str, str]:
+    if DIGEST_KEY not in ids:
+        return ids
+    return {key: value for key, value in ids.items() if key != DIGEST_KEY}
+
+
+def digest_of(table: str, columns: dict[str, Any]) -> str:
+    """The digest of a row of ``table`` holding ``columns`` (its own digest ignored)."""
+    canonical = {}
+    for name, unset in _UNSET[table]:
+        value = _normal(columns.get(name), unset)
+        if value != unset:
+            canonical[name] = without_digest(value) if name == "external_ids" else value
+    return hashlib.blake2b(_encode(canonical).encode(), digest_size=8).hexdigest()
+
+
+def stamp(row: Row) -> Row:
+    """``row`` with ``netc:digest`` set to the digest of its other columns (in place:
+    the compiler's rows are its own)."""
+    ids = row.columns.setdefault("external_ids", {})
+    ids[DIGEST_KEY] = digest_of(row.table, row.columns)
+    return row
+
+
+def stamped_copy(row: Row) -> Row:
+    """A new row like ``row`` with its digest recomputed (for rows the diff derives)."""
+    columns = dict(row.columns, external_ids=dict(row.columns.get("external_ids", {})))
+    return stamp(Row(row.table, row.key, columns))
+
+
+def drifted(row: Row) -> bool | None:
+    """Whether ``row`` (as read back) was edited since netc wrote it: True or False,
+    or None when it carries no digest (written by a netc that did not stamp one)."""
+    stored = row.columns.get("external_ids", {}).get(DIGEST_KEY)
+    if stored is None:
+        return None
+    return stored != digest_of(row.table, row.columns)
