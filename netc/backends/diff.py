@@ -10,6 +10,12 @@ as OVSDB's defaults. Scope (contract section 4): only projects present in the in
 are planned. Rows of other owned projects are destroyed only with ``prune``; until
 then they stay, and so do their entries in the global rows (the default-drop group's
 ports, the external switch's router ports), which the intent cannot see.
+
+Each change gives a reason, and drift (a row edited or deleted behind netc's back)
+is told apart from a change of the intent by the rows' ``netc:digest``
+(:mod:`netc.compiler.canonical`): a row whose digest no longer matches its columns
+was edited outside netc. Every row this diff asks to write carries the digest of
+what it will hold, so a row stays recognisably netc's own after any apply.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from netc.compiler.canonical import (DIGEST_KEY, digest_of, drifted, normalised,
+                                     stamped_copy, without_digest)
 from netc.compiler.rows import Ref, Row, RowSet
-from netc.compiler.schema import TABLES, unset_value
+from netc.compiler.schema import TABLES
 
 Action = Literal["create", "update", "destroy"]
 
@@ -55,16 +63,6 @@ class Plan:
         return not self.changes
 
 
-def normalised(row: Row | None, column: str) -> Any:
-    spec = TABLES[row.table][column] if row is not None else None
-    if row is None or column not in row.columns:
-        return unset_value(spec) if spec else None
-    value = row.columns[column]
-    if isinstance(value, list):
-        return sorted(value)
-    return value
-
-
 def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = False) -> Plan:
     """The changes turning ``actual`` (owned rows) into ``desired`` for projects in
     ``scope`` (and, with ``prune``, for every owned project)."""
@@ -75,15 +73,16 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
                  if desired.get(row.table, row.key) is None and in_scope(row.project)
                  and (row.project is not None or prune)}
     plan = Plan()
+    absent = _AbsentRows(desired, actual)
     for row in desired:
         before = actual.get(row.table, row.key)
         if before is None:
             plan.changes.append(Change("create", row.table, row.key, row.project,
-                                       "new in the intent", row))
+                                       absent.reason(row), row))
             continue
         if row.project is None and not prune:
             row = _keep_unseen_refs(row, before, actual, scope)
-        _update(plan, before, row, "differs from the intent")
+        _update(plan, before, row, _edited_reason(before))
     for row in actual:
         if (row.table, row.key) in destroyed:
             reason = ("no longer in the intent" if row.project is None or row.project in scope
@@ -95,14 +94,113 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
     return plan
 
 
+def _edited_reason(before: Row) -> str:
+    """Why a row in the DB differs from the wanted one: its digest says whether it still
+    holds what netc wrote (so the intent, or netc, changed) or was edited since."""
+    if drifted(before):
+        return "changed outside netc (drift)"
+    return "differs from the intent"
+
+
+def _differs(before: Row, after: Row, column: str) -> bool:
+    old, new = normalised(before, column), normalised(after, column)
+    if column == "external_ids" and old != new:
+        return without_digest(old) != without_digest(new)
+    return old != new
+
+
 def _update(plan: Plan, before: Row, after: Row, reason: str) -> None:
+    """An update of the columns that differ (the digest alone is no difference). The
+    digest is rewritten with them, so it keeps describing the row as netc left it."""
+    changed = [name for name in TABLES[after.table] if _differs(before, after, name)]
+    if not changed:
+        return
+    written = set(changed)
+    if _digest(before) != _digest(after):
+        written.add("external_ids")
     columns = tuple(ColumnChange(name, normalised(before, name), normalised(after, name))
-                    for name in TABLES[after.table]
-                    if normalised(before, name) != normalised(after, name))
-    if columns:
-        names = ", ".join(c.column for c in columns)
-        plan.changes.append(Change("update", after.table, after.key, after.project,
-                                   f"{reason}: {names}", after, columns))
+                    for name in TABLES[after.table] if name in written)
+    plan.changes.append(Change("update", after.table, after.key, after.project,
+                               f"{reason}: {', '.join(changed)}", after, columns))
+
+
+def _digest(row: Row) -> str | None:
+    return row.columns.get("external_ids", {}).get(DIGEST_KEY)
+
+
+class _AbsentRows:
+    """Why a wanted row is not in the DB. A parent (a row referring to it in the wanted
+    state) read back can vouch: if the parent still holds what netc wrote, netc never
+    attached this row to it, so the row is new in the intent; if the parent was edited
+    and putting back its missing children restores its digest, they were deleted
+    behind netc's back. With no parent to ask, a project netc has written before can
+    only say the row is not there (root rows have no parent)."""
+
+    def __init__(self, desired: RowSet, actual: RowSet) -> None:
+        self.desired = desired
+        self.actual = actual
+        self._parents: dict[tuple[str, str], list[tuple[Row, str]]] | None = None
+        self._projects: set[str | None] | None = None
+
+    def reason(self, row: Row) -> str:
+        if row.project not in self.projects():
+            return "new in the intent"
+        parents = [(self.actual.get(parent.table, parent.key), column)
+                   for parent, column in self.parents().get((row.table, row.key), [])]
+        parents = [(parent, column) for parent, column in parents
+                   if parent is not None and drifted(parent) is not None]
+        for parent, column in parents:
+            if drifted(parent) and self._restored(parent, column):
+                return (f"deleted outside netc (drift; its {parent.table} {parent.key} "
+                        f"was edited)")
+        for parent, _ in parents:
+            if drifted(parent):
+                return (f"not in the database (its {parent.table} {parent.key} was "
+                        f"edited outside netc)")
+        if parents:
+            return "new in the intent"
+        return "not in the database"
+
+    def _restored(self, parent: Row, column: str) -> bool:
+        """Whether the parent read back, given back every wanted child of ``column`` that
+        is missing from the DB, is again exactly what netc wrote."""
+        wanted = self.desired.get(parent.table, parent.key)
+        target = TABLES[parent.table][column].target
+        missing = [ref for ref in _as_list(wanted.columns.get(column))
+                   if self.actual.get(target, ref) is None]
+        present = _as_list(parent.columns.get(column))
+        value: Any = sorted(set(present) | set(missing))
+        if TABLES[parent.table][column].kind == "ref":
+            value = value[0] if len(value) == 1 else None
+        columns = dict(parent.columns, **{column: value})
+        return digest_of(parent.table, columns) == _digest(parent)
+
+    def projects(self) -> set[str | None]:
+        """Projects (None: the global rows) with at least one row in the DB."""
+        if self._projects is None:
+            self._projects = {row.project for row in self.actual}
+        return self._projects
+
+    def parents(self) -> dict[tuple[str, str], list[tuple[Row, str]]]:
+        """(table, key) -> the wanted rows referring to it, with the column."""
+        if self._parents is None:
+            self._parents = {}
+            for table, rows in self.desired.tables.items():
+                refs = [(name, column.target) for name, column in TABLES[table].items()
+                        if column.kind in ("ref", "refs")]
+                for row in rows.values():
+                    for name, target in refs:
+                        for ref in _as_list(row.columns.get(name)):
+                            self._parents.setdefault((target, ref), []).append((row, name))
+            for found in self._parents.values():
+                found.sort(key=lambda item: (item[0].table, item[0].key, item[1]))
+        return self._parents
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _ref_columns(table: str):
@@ -117,7 +215,9 @@ def _keep_unseen_refs(row: Row, before: Row, actual: RowSet, scope: set[str]) ->
                   if _project_of(actual, column.target, ref) not in (None, *scope)]
         if unseen:
             columns[name] = sorted(set(columns.get(name, [])) | set(unseen))
-    return Row(row.table, row.key, columns)
+    if columns == row.columns:
+        return row
+    return stamped_copy(Row(row.table, row.key, columns))
 
 
 def _without_refs(row: Row, destroyed: set[tuple[str, str]]) -> Row:
@@ -125,7 +225,8 @@ def _without_refs(row: Row, destroyed: set[tuple[str, str]]) -> Row:
     for name, column in _ref_columns(row.table):
         columns[name] = [Ref(r) for r in row.columns.get(name, [])
                          if (column.target, r) not in destroyed]
-    return Row(row.table, row.key, columns)
+    kept = Row(row.table, row.key, columns)
+    return stamped_copy(kept) if drifted(row) is False else kept
 
 
 def _project_of(rows: RowSet, table: str, key: str) -> str | None:

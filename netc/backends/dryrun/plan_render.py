@@ -2,8 +2,9 @@
 
 Text: a legend of the symbols used (``+`` create, ``~`` update in place, ``-``
 destroy), the changes grouped by project (global rows last), a reason under each,
-the changed columns of an update, and the closing ``Plan: N to add, N to change, N
-to destroy.`` line, or ``No changes.``.
+the changed columns of an update (not ``netc:digest``, which is rewritten with any
+change), and the closing ``Plan: N to add, N to change, N to destroy.`` line, or
+``No changes.``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from typing import Any
 
 from netc.backends.diff import Change, ColumnChange, Plan
+from netc.compiler.canonical import DIGEST_KEY
 
 SYMBOLS = {"create": ("+", "create"), "update": ("~", "update in place"),
            "destroy": ("-", "destroy")}
@@ -53,7 +55,7 @@ def _column_lines(column: ColumnChange) -> list[str]:
     if isinstance(before, dict) and isinstance(after, dict):
         lines = []
         for key in sorted(set(before) | set(after)):
-            if before.get(key) != after.get(key):
+            if before.get(key) != after.get(key) and key != DIGEST_KEY:
                 lines.append(f"      {column.column}:{key}: {_show(before.get(key))} -> "
                              f"{_show(after.get(key))}")
         return lines
