@@ -45,7 +45,7 @@ def read_source(path: Path, diagnostics: Diagnostics) -> str | None:
         diagnostics.error(Code.FILE_ERROR, f"cannot read: {exc.strerror}", Location(str(path)))
         return None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark some editors write is not text
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1

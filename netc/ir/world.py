@@ -10,9 +10,10 @@ ask the :class:`World` rather than walking raw documents.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import networkx as nx
 
@@ -123,7 +124,7 @@ def _allocate_vpc_cidrs(world: World, existing: Mapping[str, IPv4Network]) -> No
     ``vpc_cidr`` None here is reported as POOL_EXHAUSTED.
     """
     network = world.settings.network
-    taken = [p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None]
+    taken = _AddressRanges(p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None)
     wanting = sorted((p for p in world.projects.values() if p.vpc_cidr_from_pool),
                      key=lambda p: p.key)
     if not wanting:
@@ -131,20 +132,46 @@ def _allocate_vpc_cidrs(world: World, existing: Mapping[str, IPv4Network]) -> No
     waiting = []
     for project in wanting:
         held = existing.get(project.key)
-        if held is not None and not any(held.overlaps(used) for used in taken):
+        if held is not None and not taken.overlaps(held):
             project.vpc_cidr = held
-            taken.append(held)
+            taken.add(held)
         else:
             waiting.append(project)
-    taken.extend(cidr for key, cidr in existing.items() if key not in world.projects)
+    for key, cidr in existing.items():
+        if key not in world.projects:
+            taken.add(cidr)
     prefix = max(network.vpc_prefix, network.pool.prefixlen)
     candidates = network.pool.subnets(new_prefix=prefix)
     for project in waiting:
         for block in candidates:
-            if not any(block.overlaps(used) for used in taken):
+            if not taken.overlaps(block):
                 project.vpc_cidr = block
-                taken.append(block)
+                taken.add(block)
                 break
+
+
+class _AddressRanges:
+    """Disjoint address ranges kept sorted, so an overlap test is one bisection."""
+
+    def __init__(self, networks: Iterable[IPv4Network] = ()) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for network in networks:
+            self.add(network)
+
+    def overlaps(self, network: IPv4Network) -> bool:
+        start, end = int(network.network_address), int(network.broadcast_address)
+        index = bisect_right(self.starts, end) - 1
+        return index >= 0 and self.ends[index] >= start
+
+    def add(self, network: IPv4Network) -> None:
+        start, end = int(network.network_address), int(network.broadcast_address)
+        low = bisect_left(self.ends, start)          # first range that may touch it
+        high = bisect_right(self.starts, end)        # ranges [low, high) overlap it
+        if low < high:
+            start, end = min(start, self.starts[low]), max(end, self.ends[high - 1])
+        self.starts[low:high] = [start]
+        self.ends[low:high] = [end]
 
 
 def _fill_project(project: Project, settings) -> None:

@@ -35,3 +35,19 @@ def test_a_held_block_later_declared_elsewhere_is_given_up():
     docs = load_yaml(text, "w.yaml", Diagnostics())
     world = build_world(docs, Settings(), {"acme/web": IPv4Network("10.7.0.0/16")})
     assert _blocks(world) == {"acme/db": "10.7.0.0/16", "acme/web": "10.0.0.0/16"}
+
+
+def test_address_ranges_agree_with_pairwise_overlaps():
+    from hypothesis import given, strategies as st
+
+    from netc.ir.world import _AddressRanges
+
+    networks = st.builds(lambda a, p: IPv4Network((a >> (32 - p) << (32 - p), p)),
+                         st.integers(0, 2**32 - 1), st.integers(8, 30))
+
+    @given(st.lists(networks, max_size=12), networks)
+    def agree(added, probe):
+        ranges = _AddressRanges(added)
+        assert ranges.overlaps(probe) == any(probe.overlaps(n) for n in added)
+
+    agree()
