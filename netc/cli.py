@@ -386,9 +386,11 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.set_defaults(func=cmd_compile)
 
     plan = commands.add_parser(
-        "plan", help="show what apply would change, against a snapshot",
-        description="Diff the intent against a snapshot FILE: a `netc compile` output "
-                    "or `ovsdb-client -f json dump REMOTE OVN_Northbound`. Only projects "
+        "plan", help="show what apply would change, against a live NB or a snapshot",
+        description="Diff the intent against the live Northbound DB (--nb REMOTE, or "
+                    "OVN_NB_DB), drift included, or offline against a snapshot FILE "
+                    "(--against): a `netc compile` output or `ovsdb-client -f json dump "
+                    "REMOTE OVN_Northbound`. Only projects "
                     "in the intent are planned; rows of other owned projects are destroyed "
                     "only with --prune. Exit 0, 1 on errors, 2 when there are changes and "
                     "--detailed-exitcode is given.")

@@ -98,14 +98,24 @@ def _front_end(args: argparse.Namespace, diagnostics: Diagnostics):
     return settings, (result.world if result.ok else None)
 
 
-def plan_command(args: argparse.Namespace) -> int:
-    """``netc plan PATH... --nb REMOTE [--out PLAN]``."""
-    diagnostics = Diagnostics()
+def _prepare(args: argparse.Namespace, diagnostics: Diagnostics):
+    """Settings, the checked world and an unopened client; None (with the diagnostics
+    printed) when the intent has errors or no remote can be used."""
     settings, world = _front_end(args, diagnostics)
     client = _connect(args, settings, diagnostics) if world is not None else None
     if client is None:
         _print(diagnostics)
+        return None
+    return settings, world, client
+
+
+def plan_command(args: argparse.Namespace) -> int:
+    """``netc plan PATH... --nb REMOTE [--out PLAN]``."""
+    diagnostics = Diagnostics()
+    prepared = _prepare(args, diagnostics)
+    if prepared is None:
         return 1
+    settings, world, client = prepared
     schema = load_schema()
     try:
         with client:
@@ -161,11 +171,10 @@ def apply_command(args: argparse.Namespace) -> int:
     if len(args.paths) == 1 and planfile.looks_like_plan(args.paths[0]):
         return _apply_saved(args, started)
     diagnostics = Diagnostics()
-    settings, world = _front_end(args, diagnostics)
-    client = _connect(args, settings, diagnostics) if world is not None else None
-    if client is None:
-        _print(diagnostics)
+    prepared = _prepare(args, diagnostics)
+    if prepared is None:
         return 1
+    settings, world, client = prepared
     schema = load_schema()
     reporter = _Reporter()
     wait = None if args.wait == "none" else args.wait
