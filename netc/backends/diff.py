@@ -139,40 +139,55 @@ class _AbsentRows:
     def __init__(self, desired: RowSet, actual: RowSet) -> None:
         self.desired = desired
         self.actual = actual
-        self._parents: dict[tuple[str, str], list[tuple[Row, str]]] | None = None
+        self._parents: dict[tuple[str, str], list[Row]] | None = None
         self._projects: set[str | None] | None = None
+        self._verdicts: dict[tuple[str, str], tuple[str, Row] | None] = {}
 
     def reason(self, row: Row) -> str:
         if row.project not in self.projects():
             return "new in the intent"
-        parents = [(self.actual.get(parent.table, parent.key), column)
-                   for parent, column in self.parents().get((row.table, row.key), [])]
-        parents = [(parent, column) for parent, column in parents
-                   if parent is not None and drifted(parent) is not None]
-        for parent, column in parents:
-            if drifted(parent) and self._restored(parent, column):
-                return (f"deleted outside netc (drift; its {parent.table} {parent.key} "
-                        f"was edited)")
-        for parent, _ in parents:
-            if drifted(parent):
-                return (f"not in the database (its {parent.table} {parent.key} was "
-                        f"edited outside netc)")
-        if parents:
-            return "new in the intent"
+        verdicts = [self.verdict(parent) for parent in self.parents().get((row.table, row.key), [])
+                    if self.actual.get(parent.table, parent.key) is not None]
+        for kind in ("deleted", "edited", "intact"):
+            for verdict in verdicts:
+                if verdict is not None and verdict[0] == kind:
+                    parent = verdict[1]
+                    return _ABSENT_REASONS[kind].format(f"{parent.table} {parent.key}")
         return "not in the database"
 
-    def _restored(self, parent: Row, column: str) -> bool:
-        """Whether the parent read back, given back every wanted child of ``column`` that
-        is missing from the DB, is again exactly what netc wrote."""
-        wanted = self.desired.get(parent.table, parent.key)
-        target = TABLES[parent.table][column].target
-        missing = [ref for ref in _as_list(wanted.columns.get(column))
-                   if self.actual.get(target, ref) is None]
-        present = _as_list(parent.columns.get(column))
-        value: Any = sorted(set(present) | set(missing))
-        if TABLES[parent.table][column].kind == "ref":
-            value = value[0] if len(value) == 1 else None
-        columns = dict(parent.columns, **{column: value})
+    def verdict(self, wanted: Row) -> tuple[str, Row] | None:
+        """What the parent ``wanted``, read back, says of its missing children:
+        ``intact`` (as netc wrote it), ``deleted`` (edited exactly by deleting them),
+        ``edited`` (otherwise too), or None (no digest to judge by). Once per parent."""
+        where = (wanted.table, wanted.key)
+        if where not in self._verdicts:
+            parent = self.actual.get(*where)
+            state = drifted(parent)
+            if state is None:
+                self._verdicts[where] = None
+            elif not state:
+                self._verdicts[where] = ("intact", parent)
+            else:
+                restored = self._restored(parent, wanted)
+                self._verdicts[where] = ("deleted" if restored else "edited", parent)
+        return self._verdicts[where]
+
+    def _restored(self, parent: Row, wanted: Row) -> bool:
+        """Whether ``parent`` read back, given back every wanted child missing from the
+        DB (in each of its reference columns: ``lsp-del`` also empties weak references
+        in port groups), is again exactly what netc wrote."""
+        columns = dict(parent.columns)
+        for name, column in TABLES[parent.table].items():
+            if column.kind not in ("ref", "refs"):
+                continue
+            missing = {ref for ref in _as_list(wanted.columns.get(name))
+                       if self.actual.get(column.target, ref) is None}
+            if not missing:
+                continue
+            value: Any = sorted(set(_as_list(parent.columns.get(name))) | missing)
+            if column.kind == "ref":
+                value = value[0] if len(value) == 1 else None
+            columns[name] = value
         return digest_of(parent.table, columns) == _digest(parent)
 
     def projects(self) -> set[str | None]:
@@ -181,8 +196,8 @@ class _AbsentRows:
             self._projects = {row.project for row in self.actual}
         return self._projects
 
-    def parents(self) -> dict[tuple[str, str], list[tuple[Row, str]]]:
-        """(table, key) -> the wanted rows referring to it, with the column."""
+    def parents(self) -> dict[tuple[str, str], list[Row]]:
+        """(table, key) -> the wanted rows referring to it, by table and key."""
         if self._parents is None:
             self._parents = {}
             for table, rows in self.desired.tables.items():
@@ -191,10 +206,18 @@ class _AbsentRows:
                 for row in rows.values():
                     for name, target in refs:
                         for ref in _as_list(row.columns.get(name)):
-                            self._parents.setdefault((target, ref), []).append((row, name))
+                            self._parents.setdefault((target, ref), []).append(row)
             for found in self._parents.values():
-                found.sort(key=lambda item: (item[0].table, item[0].key, item[1]))
+                found.sort(key=lambda row: (row.table, row.key))
         return self._parents
+
+
+_ABSENT_REASONS = {
+    "deleted": "deleted outside netc (drift; its {} was edited)",
+    "edited": "not in the database (its {} was edited outside netc)",
+    "intact": "new in the intent",
+}
+"""The reason of a missing row by the strongest verdict among its parents."""
 
 
 def _as_list(value: Any) -> list:

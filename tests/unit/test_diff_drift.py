@@ -135,6 +135,12 @@ CASES = [
                    f"deleted outside netc (drift; its Logical_Switch {SWITCH} was edited)",
                    ("update", "Logical_Switch", SWITCH): "changed outside netc (drift): ports",
                    ("update", "Port_Group", "pg:drop"): "changed outside netc (drift): ports"}),
+    Case("lsp-del and acl-del on one group: both put back restore it",
+         [delete("Logical_Switch_Port", "port:acme/shop/web2"), delete("ACL", acl_of)],
+         expected={("create", "ACL", acl_of):
+                   f"deleted outside netc (drift; its Port_Group {PG_WEB} was edited)",
+                   ("update", "Port_Group", PG_WEB):
+                   "changed outside netc (drift): ports, acls"}),
     Case("child deleted from a parent edited in other ways too",
          [delete("ACL", acl_of), set_column("Port_Group", PG_WEB, "name", "renamed")],
          expected={("create", "ACL", acl_of):
