@@ -18,6 +18,7 @@ import pytest
 from netc.backends.ovn_nb.apply import plan_live, read_state
 from netc.backends.ovn_nb.sandbox import Sandbox
 from netc.backends.ovn_nb.schema import load_schema
+from netc.compiler.canonical import drifted
 from netc.config import load_settings
 from netc.diagnostics import Diagnostics
 from netc.frontend import check_paths
@@ -54,6 +55,12 @@ def owned_state(sandbox: Sandbox, owner: str = "netc"):
         return read_state(client, load_schema(), owner)
 
 
+def drifted_rows(state) -> list[tuple[str, str]]:
+    """Owned rows read back whose netc:digest does not match what they hold (every row
+    netc wrote must match: the digest is computed from what is read)."""
+    return [(row.table, row.key) for row in state.rows if drifted(row) is not False]
+
+
 def all_rows(sandbox: Sandbox) -> dict[str, dict[str, dict]]:
     """Every row of every table, by UUID, with its _version: a byte-level picture."""
     schema = load_schema()
@@ -77,6 +84,7 @@ def test_every_example_policy_applies_syncs_and_reapplies_as_a_no_op(sandbox_fac
     assert northd_errors(sandbox) == []
     state = owned_state(sandbox)
     assert len(state.rows) > 0 and state.duplicates == []
+    assert drifted_rows(state) == []
     again = applied(str(POLICIES / folder), nb=nb)
     assert "No changes." in again.stdout
     assert owned_state(sandbox).fingerprint() == state.fingerprint()  # nothing written
@@ -85,6 +93,7 @@ def test_every_example_policy_applies_syncs_and_reapplies_as_a_no_op(sandbox_fac
 def test_all_policies_together_then_plan_is_empty(sandbox_factory):
     sandbox = sandbox_factory()
     applied(str(POLICIES), nb=sandbox.nb_remote, extra=("--wait", "sb"))
+    assert drifted_rows(owned_state(sandbox)) == []
     assert plan_json(str(POLICIES), nb=sandbox.nb_remote) == []
     result = netc("plan", str(POLICIES), "--detailed-exitcode", nb=sandbox.nb_remote)
     assert result.returncode == 0 and "No changes." in result.stdout
@@ -122,23 +131,42 @@ def test_drift_is_reported_by_plan_and_repaired_by_apply(sandbox_factory):
     folder = str(POLICIES / "northwind-shop")
     applied(folder, nb=nb)
     state = owned_state(sandbox)
-    port_uuid = state.uuid("Logical_Switch_Port", "port:northwind/shop/web-1")
-    acl_key = next(key for (table, key) in state.uuids if table == "ACL"
-                   and key.startswith("acl:northwind/shop/db:"))
-    sandbox.nbctl("lsp-del", port_uuid)
+    assert drifted_rows(state) == []
+    port_key = "port:northwind/shop/web-1"
+    switch = next(row for row in state.rows if row.table == "Logical_Switch"
+                  and port_key in row.columns["ports"])
+    group_of = {acl: row for row in state.rows if row.table == "Port_Group"
+                for acl in row.columns["acls"]}
+    acl_key = next(key for key in sorted(group_of) if key.startswith("acl:northwind/shop/db:"))
+    deleted_key = next(key for key in sorted(group_of) if key.startswith("acl:northwind/shop/")
+                       and group_of[key].key != group_of[acl_key].key)
+    deleted = state.rows.get("ACL", deleted_key).columns
+    group = group_of[deleted_key]
+    sandbox.nbctl("lsp-del", state.uuid("Logical_Switch_Port", port_key))
     sandbox.nbctl("set", "ACL", state.uuid("ACL", acl_key), 'match="ip4"')
+    sandbox.nbctl("--type=port-group", "acl-del", group.columns["name"], deleted["direction"],
+                  str(deleted["priority"]), deleted["match"])
     changes = plan_json(folder, nb=nb)
-    by_key = {(c["table"], c["key"]): c for c in changes}
-    assert by_key[("Logical_Switch_Port", "port:northwind/shop/web-1")]["action"] == "create"
-    assert by_key[("ACL", acl_key)]["action"] == "update"
-    assert "match" in by_key[("ACL", acl_key)]["reason"]
+    by_key = {(c["table"], c["key"]): (c["action"], c["reason"]) for c in changes}
+    assert by_key[("Logical_Switch_Port", port_key)] == (
+        "create", f"deleted outside netc (drift; its Logical_Switch {switch.key} was edited)")
+    assert by_key[("Logical_Switch", switch.key)] == (
+        "update", "changed outside netc (drift): ports")
+    assert by_key[("ACL", acl_key)] == ("update", "changed outside netc (drift): match")
+    assert by_key[("ACL", deleted_key)] == (
+        "create", f"deleted outside netc (drift; its Port_Group {group.key} was edited)")
+    assert by_key[("Port_Group", group.key)][0] == "update"
+    assert by_key[("Port_Group", group.key)][1].startswith("changed outside netc (drift): ")
+    assert all(reason.startswith(("changed outside netc", "deleted outside netc"))
+               for _, reason in by_key.values()), by_key
     detailed = netc("plan", folder, "--detailed-exitcode", nb=nb)
     assert detailed.returncode == 2
     applied(folder, nb=nb)
     assert plan_json(folder, nb=nb) == []
     repaired = owned_state(sandbox)
-    port = repaired.rows.get("Logical_Switch_Port", "port:northwind/shop/web-1")
-    old = state.rows.get("Logical_Switch_Port", "port:northwind/shop/web-1")
+    assert drifted_rows(repaired) == []
+    port = repaired.rows.get("Logical_Switch_Port", port_key)
+    old = state.rows.get("Logical_Switch_Port", port_key)
     assert port.columns["addresses"] == old.columns["addresses"]  # same MAC and IP again
 
 
