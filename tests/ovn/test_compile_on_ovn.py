@@ -1,7 +1,8 @@
 """Every golden case, loaded into a real NB through its ovn-nbctl script, must be
 understood by OVN: no logical flow that ovn-trace reports as ``parsing expression
 failed`` (OVN stores an unparsable match and then silently never matches it), and a
-dump of the NB read back by the snapshot reader plans "no changes".
+dump of the NB read back by the snapshot reader plans "no changes", every row's
+netc:digest matching what it holds.
 
 Each case gets a fresh sandbox (NB, SB, northd): the scripts are for an empty NB.
 """
@@ -17,6 +18,7 @@ import pytest
 from netc.backends.diff import diff_rows
 from netc.backends.dryrun.nbctl import render_nbctl
 from netc.backends.dryrun.snapshot import parse_snapshot
+from netc.compiler.canonical import drifted
 from netc.compiler.rows import Row, RowSet
 from tests.unit.test_compile_golden import CASE_DIRS, POLICY_DIRS, compile_path, settings_for
 
@@ -53,8 +55,10 @@ def test_golden_case_is_valid_ovn(case: Path, sandbox_factory, tmp_path: Path) -
     assert trace_errors(sandbox) == ""
     dump = sandbox.run("ovsdb-client", "-f", "json", "dump", sandbox.nb_remote,
                        "OVN_Northbound")
-    plan = diff_rows(rows, parse_snapshot(dump, settings.owner), set(), prune=True)
+    snapshot = parse_snapshot(dump, settings.owner)
+    plan = diff_rows(rows, snapshot, set(), prune=True)
     assert plan.empty, [(c.action, c.key, c.reason) for c in plan.changes]
+    assert [(r.table, r.key) for r in snapshot if drifted(r) is not False] == []
 
 
 def test_an_unparsable_match_is_caught(sandbox_factory, tmp_path: Path) -> None:
