@@ -82,7 +82,7 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
             continue
         if row.project is None and not prune:
             row = _keep_unseen_refs(row, before, actual, scope)
-        _update(plan, before, row, _edited_reason(before))
+        _update(plan, before, row)
     for row in actual:
         if (row.table, row.key) in destroyed:
             reason = ("no longer in the intent" if row.project is None or row.project in scope
@@ -109,12 +109,14 @@ def _differs(before: Row, after: Row, column: str) -> bool:
     return old != new
 
 
-def _update(plan: Plan, before: Row, after: Row, reason: str) -> None:
+def _update(plan: Plan, before: Row, after: Row, reason: str | None = None) -> None:
     """An update of the columns that differ (the digest alone is no difference). The
-    digest is rewritten with them, so it keeps describing the row as netc left it."""
+    digest is rewritten with them, so it keeps describing the row as netc left it.
+    Without a ``reason``, the row's digest gives it (hashed only for changed rows)."""
     changed = [name for name in TABLES[after.table] if _differs(before, after, name)]
     if not changed:
         return
+    reason = reason or _edited_reason(before)
     written = set(changed)
     if _digest(before) != _digest(after):
         written.add("external_ids")

@@ -26,10 +26,11 @@ from netc.compiler.schema import TABLES, unset_value
 
 DIGEST_KEY = "netc:digest"
 
-_UNSET: dict[str, tuple[tuple[str, Any], ...]] = {
-    table: tuple((name, unset_value(column)) for name, column in columns.items())
+_UNSET: dict[str, dict[str, Any]] = {
+    table: {name: unset_value(column) for name, column in columns.items()}
     for table, columns in TABLES.items()}
-"""Table -> (column, its unset value) for every managed column, in schema order."""
+"""Table -> column -> its unset value, for every managed column in schema order
+(looked up per cell: the diff and the digest read every column of every row)."""
 
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=True,
                            separators=(",", ":")).encode
@@ -40,13 +41,9 @@ def normalised(row: Row | None, column: str) -> Any:
     """The value of ``column`` in ``row`` as OVSDB holds it (``row`` None: absent)."""
     if row is None:
         return None
-    spec = TABLES[row.table][column]
-    return _normal(row.columns.get(column), unset_value(spec))
-
-
-def _normal(value: Any, unset: Any) -> Any:
+    value = row.columns.get(column)
     if value is None:
-        return unset
+        return _UNSET[row.table][column]
     if isinstance(value, list):
         return sorted(value)
     return value
@@ -60,9 +57,10 @@ def without_digest(ids: dict[str, str]) -> dict[str, str]:
 
 def digest_of(table: str, columns: dict[str, Any]) -> str:
     """The digest of a row of ``table`` holding ``columns`` (its own digest ignored)."""
+    row = Row(table, "", columns)
     canonical = {}
-    for name, unset in _UNSET[table]:
-        value = _normal(columns.get(name), unset)
+    for name, unset in _UNSET[table].items():
+        value = normalised(row, name)
         if value != unset:
             canonical[name] = without_digest(value) if name == "external_ids" else value
     return hashlib.blake2b(_encode(canonical).encode(), digest_size=8).hexdigest()
