@@ -92,24 +92,17 @@ def measure(context: Context) -> list[Figure]:
     inserts = raw_insert_operations(desired, owner)
     schema = load_schema()
     with OvsdbClient(context.nb) as client:
-        def reference() -> None:
-            empty_owned(client, owner)
-            timings.append(timed(lambda: client.transact(inserts)))
-
-        def backend() -> None:
-            empty_owned(client, owner)
-            timings.append(timed(lambda: backend_apply(client, desired, scope, owner)))
-
-        def end_to_end() -> None:
-            empty_owned(client, owner)
-            timings.append(timed(lambda: apply_world(client, world, owner)))
-
-        samples = {}
-        for name, run in (("raw", reference), ("backend", backend), ("end to end", end_to_end)):
-            timings: list[float] = []
-            for _ in range(context.repeat):
-                run()
-            samples[name] = timings
+        runs = {"raw": lambda: client.transact(inserts),
+                "backend": lambda: backend_apply(client, desired, scope, owner),
+                "end to end": lambda: apply_world(client, world, owner)}
+        samples: dict[str, list[float]] = {name: [] for name in runs}
+        # Interleaved, round by round: the server's own time grows with its log and
+        # drops after a compaction, so running one side's repeats first would hand
+        # the other side a different database.
+        for _ in range(context.repeat):
+            for name, run in runs.items():
+                empty_owned(client, owner)
+                samples[name].append(timed(run))
         touched, must, rule_time = one_rule_changed(client, context, owner)
     raw = median(samples["raw"])
     return [

@@ -56,6 +56,59 @@ def to_datum(ctype: ColumnType, value: Any, uuid_of: UuidOf) -> Any:
     return _atom_out(ctype.key, ctype.key_ref, value, uuid_of)
 
 
+Writer = Callable[[Any, UuidOf], Any]
+_ATOM_TYPES = {"string": str, "integer": int, "boolean": bool}
+
+
+def writer(ctype: ColumnType) -> Writer:
+    """:func:`to_datum` for one column type, specialised once (the mirror of
+    :func:`reader`): building a 19,000-row transaction calls it for every cell. Values
+    of an unexpected type take the generic path, which says what is wrong."""
+    def generic(value: Any, uuid_of: UuidOf) -> Any:
+        return to_datum(ctype, value, uuid_of)
+
+    if ctype.is_map:
+        if ctype.key == ctype.value == "string":
+            def string_map(value: Any, uuid_of: UuidOf) -> Any:
+                if type(value) is dict and all(type(k) is str and type(v) is str
+                                               for k, v in value.items()):
+                    return ["map", [[k, v] for k, v in sorted(value.items())]]
+                return generic(value, uuid_of)
+            return string_map
+        return generic
+    if ctype.key == "uuid" and ctype.key_ref:
+        table = ctype.key_ref
+
+        def reference(key: str, uuid_of: UuidOf) -> list:
+            if key.startswith(FOREIGN_PREFIX):
+                return ["uuid", key[len(FOREIGN_PREFIX):]]
+            return uuid_of(table, key)
+        if ctype.is_scalar:
+            return lambda value, uuid_of: reference(value, uuid_of) \
+                if isinstance(value, str) else generic(value, uuid_of)
+
+        def references(value: Any, uuid_of: UuidOf) -> Any:
+            if type(value) is list and all(isinstance(v, str) for v in value):
+                return ["set", [reference(v, uuid_of) for v in value]]
+            return generic(value, uuid_of)
+        return references
+    expected = _ATOM_TYPES.get(ctype.key)
+    if expected is None:
+        return generic
+    if ctype.is_scalar:
+        return lambda value, uuid_of: value if type(value) is expected \
+            else generic(value, uuid_of)
+    if ctype.is_optional:
+        return lambda value, uuid_of: value if type(value) is expected \
+            else ["set", []] if value is None else generic(value, uuid_of)
+
+    def atoms(value: Any, uuid_of: UuidOf) -> Any:
+        if type(value) is list and all(type(v) is expected for v in value):
+            return ["set", value]
+        return generic(value, uuid_of)
+    return atoms
+
+
 def from_datum(ctype: ColumnType, datum: Any, key_of: KeyOf) -> Any:
     """The canonical Python value of an OVSDB JSON ``datum``."""
     if ctype.is_map:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from netc.backends.ovn_nb.codec import to_datum
+from netc.backends.ovn_nb.codec import Writer, writer
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.ovn_nb.state import OwnedState
 from netc.compiler.rows import Row
@@ -66,9 +66,14 @@ def build_operations(schema: NbSchema, state: OwnedState, *, creates: Iterable[R
                 f"nor created by this plan")
         return ["uuid", uuid]
 
+    writers: dict[tuple[str, str], Writer] = {}
+
     def datum(row: Row, column: str) -> object:
         try:
-            return to_datum(schema.column(row.table, column), row.columns[column], uuid_of)
+            write = writers.get((row.table, column))
+            if write is None:
+                write = writers[row.table, column] = writer(schema.column(row.table, column))
+            return write(row.columns[column], uuid_of)
         except (KeyError, ValueError) as exc:
             raise TransactionBuildError(f"{row.table} {row.key!r} column {column}: "
                                         f"{exc.args[0]}") from None
