@@ -38,13 +38,12 @@ from netc.compiler.rows import (KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, R
                                 RowSet)
 from netc.diagnostics import Diagnostics
 from netc.gc_pause import gc_paused
-from netc.ir.model import Project, Subnet
+from netc.ir.model import PEER_LINK_NETWORK, Project, Subnet
 from netc.ir.world import World
 
 ALLOW_PRIORITY = 1002
 DROP_PRIORITY = 1001
 DHCP_LEASE_SECONDS = "43200"
-PEER_LINK_POOL = IPv4Network("169.254.0.0/16")
 PEER_LINK_PREFIX = 30
 DROP_GROUP_KEY = "pg:drop"
 EXTERNAL_SWITCH_KEY = "switch:external"
@@ -428,7 +427,7 @@ def _ovn_direction(direction: str) -> str:
 def _peer_links(pairs: list[tuple[str, str]]) -> list[IPv4Network]:
     """A /30 of 169.254.0.0/16 per peered pair, picked by a hash of the pair (probing on
     collision) so that a pair keeps its link when other pairs come and go."""
-    slots = 2 ** (PEER_LINK_PREFIX - PEER_LINK_POOL.prefixlen)
+    slots = 2 ** (PEER_LINK_PREFIX - PEER_LINK_NETWORK.prefixlen)
     used: set[int] = set()
     links = []
     for a, b in pairs:
@@ -437,6 +436,6 @@ def _peer_links(pairs: list[tuple[str, str]]) -> list[IPv4Network]:
             slot = (slot + 1) % slots
         used.add(slot)
         size = 2 ** (32 - PEER_LINK_PREFIX)
-        links.append(IPv4Network((int(PEER_LINK_POOL.network_address) + slot * size,
+        links.append(IPv4Network((int(PEER_LINK_NETWORK.network_address) + slot * size,
                                   PEER_LINK_PREFIX)))
     return links

@@ -27,7 +27,8 @@ from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent import model as intent
 from netc.intent.model import NAME_PATTERN
 from netc.ir import parse
-from netc.ir.model import Dnat, Element, Group, Port, Project, Rule, Snat, Subnet
+from netc.ir.model import (RESERVED_NETWORKS, Dnat, Element, Group, Port, Project, Rule, Snat,
+                           Subnet)
 from netc.ir.world import World
 
 MIN_SUBNET_ADDRESSES = 4
@@ -402,6 +403,21 @@ def check_vpc_overlaps(world: World, out: Diagnostics) -> None:
                   _vpc_loc(later))
 
 
+def check_reserved_ranges(world: World, out: Diagnostics) -> None:
+    """INVALID_CIDR: a declared VPC reaches into loopback, multicast, class E, 0/8, or
+    the link-local range the compiler takes peering links from (a VPC there would
+    shadow the routes between peered routers)."""
+    for project in world.projects.values():
+        if project.vpc_cidr is None or project.vpc_cidr_from_pool:
+            continue
+        for reserved, what in RESERVED_NETWORKS.items():
+            if project.vpc_cidr.overlaps(reserved):
+                out.error(Code.INVALID_CIDR,
+                          f"VPC {project.vpc_cidr} of {project.key} overlaps {reserved}, the "
+                          f"{what}; choose a private block such as 10.0.0.0/8",
+                          _vpc_loc(project))
+
+
 def _vpc_loc(project: Project) -> Location:
     return project.loc() if project.vpc_cidr_from_pool else project.doc.locate("vpc", "cidr")
 
@@ -606,6 +622,7 @@ CHECKS = (
     check_port_ranges,
     check_pool,
     check_vpc_overlaps,
+    check_reserved_ranges,
     check_subnets_in_vpc,
     check_subnet_overlaps,
     check_subnets_exist,

@@ -22,6 +22,16 @@ Direction = Literal["ingress", "egress"]
 PortRange = tuple[int, int]
 DEFAULT_GROUP = "default"
 DEFAULT_SUBNET = "default"
+PEER_LINK_NETWORK = IPv4Network("169.254.0.0/16")
+"""Where the compiler takes the /30 of each routed link between peered VPCs."""
+RESERVED_NETWORKS = {
+    IPv4Network("0.0.0.0/8"): "'this network' range",
+    IPv4Network("127.0.0.0/8"): "loopback range",
+    PEER_LINK_NETWORK: "link-local range that netc uses for peering links",
+    IPv4Network("224.0.0.0/4"): "multicast range",
+    IPv4Network("240.0.0.0/4"): "reserved class E range",
+}
+"""Ranges a VPC may not use: OVN could not route them, or netc needs them itself."""
 
 
 @dataclass(eq=False, slots=True)
