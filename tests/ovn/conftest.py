@@ -14,6 +14,7 @@ Fixtures:
 - ``dataplane_sandbox``: a fresh sandbox with OVS and ovn-controller. There is one
   per machine (it uses /var/run/openvswitch): the factory waits for another test run
   to release it rather than fail.
+- ``start_sandbox(sandbox)``: what the factory does, for fixtures of another scope.
 Teardown stops every daemon and deletes the VM namespaces even when a test fails.
 """
 
@@ -62,24 +63,32 @@ def ovn_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         sandbox.stop()
 
 
+def start_sandbox(sandbox: Sandbox) -> Sandbox:
+    """Start ``sandbox`` (skip without OVN); a dataplane one waits for the machine's to be free.
+
+    Also for fixtures of other scopes (tests/e2e keeps one dataplane for a module).
+    """
+    _require_ovn(sandbox.dataplane)
+    if not sandbox.dataplane:
+        return sandbox.start()
+
+    def started_when_free() -> Sandbox | None:
+        try:
+            return sandbox.start()
+        except DataplaneBusy:
+            return None
+
+    return poll_until(started_when_free, DATAPLANE_WAIT, "the machine's dataplane to be free")
+
+
 @pytest.fixture
 def sandbox_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Sandbox]]:
     started: list[Sandbox] = []
 
     def start(**options) -> Sandbox:
-        _require_ovn(options.get("dataplane", False))
         sandbox = Sandbox(tmp_path_factory.mktemp("sandbox"), **options)
         started.append(sandbox)
-        if not sandbox.dataplane:
-            return sandbox.start()
-
-        def started_when_free() -> Sandbox | None:
-            try:
-                return sandbox.start()
-            except DataplaneBusy:
-                return None
-
-        return poll_until(started_when_free, DATAPLANE_WAIT, "the machine's dataplane to be free")
+        return start_sandbox(sandbox)
 
     try:
         yield start

@@ -190,7 +190,8 @@ class VmPort:
     name: str
     logical_port: str
     mac: str
-    ip: str
+    ip: str | None
+    """With its prefix length; None when the VM gets its address by DHCP."""
 
     @property
     def namespace(self) -> str:
@@ -578,11 +579,12 @@ class Sandbox:
         with closing(self.client(failover_timeout=timeout)) as nb:
             nb.bump_nb_cfg_and_wait("hv", timeout)
 
-    def add_vm_port(self, name: str, logical_port: str, mac: str, ip: str,
+    def add_vm_port(self, name: str, logical_port: str, mac: str, ip: str | None,
                     gateway: str | None = None) -> VmPort:
         """Plug a fake VM into br-int: namespace ``name``, bound to ``logical_port``.
 
-        ``ip`` has its prefix length (``10.0.0.5/24``). Wait for the binding with
+        ``ip`` has its prefix length (``10.0.0.5/24``); ``None`` leaves the interface
+        without one, for a DHCP client to configure. Wait for the binding with
         :meth:`wait_port_up` once the logical port exists.
         """
         if not self.dataplane:
@@ -597,7 +599,7 @@ class Sandbox:
                  "type=internal", f"external_ids:iface-id={logical_port}")
         self.run("ip", "link", "set", name, "netns", name)
         for argv in (("ip", "link", "set", name, "address", mac),
-                     ("ip", "addr", "add", ip, "dev", name),
+                     *([("ip", "addr", "add", ip, "dev", name)] if ip else []),
                      ("ip", "link", "set", name, "up"),
                      ("ip", "link", "set", "lo", "up")):
             self.run("ip", "netns", "exec", name, *argv)
