@@ -310,6 +310,11 @@ class _Lowering:
         for spec in program.specs:
             pg = port_groups.setdefault(spec.groups, {
                 "project": self.world.projects[spec.project], "acls": []})
+            if not any(self.members.get(group) for group in spec.groups):
+                # A group's members are ports of its own project, so an ACL of a group
+                # without members matches nothing; its Port_Group stays, for the
+                # $<pg>_ip4 references of others.
+                continue
             remotes = self.remote_terms(spec, shared_cidrs)
             match = acl_match(spec.direction, self.pg_name(spec.groups), spec.protocol,
                               spec.ports, remotes)
