@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from netc.config import load_settings
-from netc.diagnostics import Diagnostic, Diagnostics
+from netc.diagnostics import Diagnostics
+from netc.terminal import print_diagnostics
 
 EPILOG = """\
 examples:
@@ -38,39 +39,6 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--private-key", metavar="FILE", help="SSL private key (ssl:)")
     parser.add_argument("-c", "--certificate", metavar="FILE", help="SSL certificate (ssl:)")
     parser.add_argument("-C", "--ca-cert", metavar="FILE", help="SSL CA certificate (ssl:)")
-
-
-def _source_line(diagnostic: Diagnostic, cache: dict[str, list[str]]) -> str | None:
-    if not diagnostic.line:
-        return None
-    if diagnostic.file not in cache:
-        try:
-            cache[diagnostic.file] = Path(diagnostic.file).read_text(
-                encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            cache[diagnostic.file] = []
-    lines = cache[diagnostic.file]
-    return lines[diagnostic.line - 1] if diagnostic.line <= len(lines) else None
-
-
-def print_diagnostics(diagnostics: Diagnostics, fmt: str = "text", stream=None) -> None:
-    """Text on stderr (with the source line and a caret on a terminal), or JSON on stdout."""
-    if fmt == "json":
-        print(diagnostics.to_json())
-        return
-    stream = stream or sys.stderr
-    show_source = stream.isatty()
-    cache: dict[str, list[str]] = {}
-    errors = warnings = 0
-    for diagnostic in diagnostics:
-        errors += diagnostic.is_error
-        warnings += not diagnostic.is_error
-        print(diagnostic.render(), file=stream)
-        line = _source_line(diagnostic, cache) if show_source else None
-        if line is not None:
-            print(f"    {line}\n    {' ' * (diagnostic.column - 1)}^", file=stream)
-    if errors or warnings:
-        print(f"{errors} error(s), {warnings} warning(s)", file=stream)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -131,7 +99,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     import shlex
     import time
 
-    from netc.backends.ovn_nb.sandbox import DEFAULT_DIRECTORY, NoSandbox, Sandbox, SandboxError
+    from netc.devtools.sandbox import DEFAULT_DIRECTORY, NoSandbox, Sandbox, SandboxError
 
     def exports(sandbox: Sandbox) -> str:
         return "".join(f"export {name}={shlex.quote(value)}\n"
@@ -180,7 +148,7 @@ def _write_output(text: str, path: str | None) -> None:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from netc.backends.dryrun.nbctl import render_nbctl
-    from netc.backends.dryrun.offline import compile_paths
+    from netc.app.offline import compile_paths
 
     diagnostics = Diagnostics()
     settings = load_settings(args.config, diagnostics)
@@ -196,12 +164,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from netc.backends.dryrun.offline import plan_against
+    from netc.app.offline import plan_against
     from netc.backends.dryrun.plan_render import render_json, render_text
 
     if args.against is None:
-        from netc.backends.ovn_nb.live import plan_command
-        return plan_command(args)
+        return _plan_live(args)
     if args.out:
         print("error: --out saves a plan against a live NB (--nb); a plan --against a "
               "snapshot cannot be applied", file=sys.stderr)
@@ -299,10 +266,191 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if wrong else 0
 
 
-def cmd_apply(args: argparse.Namespace) -> int:
-    from netc.backends.ovn_nb.live import apply_command
+# -- the live commands: plan --nb and apply ------------------------------------------
 
-    return apply_command(args)
+def _ssl_files(args: argparse.Namespace):
+    from netc.backends.ovn_nb.ovsdb import SslFiles
+
+    if args.private_key and args.certificate and args.ca_cert:
+        return SslFiles(args.private_key, args.certificate, args.ca_cert)
+    return None
+
+
+def _live_prologue(args: argparse.Namespace, diagnostics: Diagnostics):
+    """Settings, the checked world and a connected client; None (with the diagnostics
+    printed) when the intent has errors or the Northbound cannot be used."""
+    from netc.app.northbound import open_northbound
+    from netc.frontend import check_paths
+
+    settings = load_settings(args.config, diagnostics)
+    world = client = None
+    if not diagnostics.has_errors:
+        result = check_paths(args.paths, settings, diagnostics)
+        world = result.world if result.ok else None
+    if world is not None:
+        client = open_northbound(args.nb, settings, diagnostics, ssl_files=_ssl_files(args))
+    if client is None:
+        print_diagnostics(diagnostics)
+        return None
+    return settings, world, client
+
+
+def _connection_lost(diagnostics: Diagnostics, client, error: Exception) -> int:
+    from netc.diagnostics import Code, Location
+
+    diagnostics.error(Code.OVN_CONNECTION_FAILED, str(error), Location(str(client.remote)))
+    print_diagnostics(diagnostics)
+    return 1
+
+
+def _plan_live(args: argparse.Namespace) -> int:
+    """``netc plan PATH... --nb REMOTE [--out PLAN]``."""
+    from netc.app.northbound import plan_live
+    from netc.backends.dryrun.plan_render import render_json, render_text
+    from netc.backends.ovn_nb import planfile
+    from netc.backends.ovn_nb.apply import read_state
+    from netc.backends.ovn_nb.ovsdb import OvsdbError
+    from netc.backends.ovn_nb.schema import load_schema
+
+    diagnostics = Diagnostics()
+    prepared = _live_prologue(args, diagnostics)
+    if prepared is None:
+        return 1
+    settings, world, client = prepared
+    try:
+        with client:
+            plan = plan_live(read_state(client, load_schema(), settings.owner), world,
+                             prune=args.prune)
+    except OvsdbError as error:
+        return _connection_lost(diagnostics, client, error)
+    diagnostics.extend(plan.diagnostics)
+    print_diagnostics(diagnostics)
+    if diagnostics.has_errors:
+        return 1
+    text = render_text(plan.diff)
+    sys.stdout.write(render_json(plan.diff) if args.format == "json" else text)
+    if args.out:
+        saved = planfile.SavedPlan(owner=settings.owner, remote=str(client.remote),
+                                   fingerprint=plan.state.fingerprint(),
+                                   changes=plan.changes, text=text, prune=args.prune)
+        Path(args.out).write_text(planfile.dumps(saved), encoding="utf-8")
+        print(f"Saved the plan to {args.out}; apply exactly it with: netc apply {args.out}",
+              file=sys.stderr)
+    return 2 if args.detailed_exitcode and plan.changes else 0
+
+
+def _applied(outcome, started: float) -> int:
+    import time
+
+    for event in outcome.events:
+        print(f"netc: retried: {event}", file=sys.stderr)
+    changes = outcome.changes
+    print(f"Apply complete! Resources: {len(changes.creates)} added, "
+          f"{len(changes.updates)} changed, {len(changes.destroys)} destroyed "
+          f"({time.monotonic() - started:.2f}s).")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """``netc apply (PATH... | PLAN) --nb REMOTE [--auto-approve] [--wait ...] [--prune]``."""
+    import time
+
+    from netc.app.northbound import plan_live
+    from netc.backends.dryrun.plan_render import render_text
+    from netc.backends.ovn_nb import planfile
+    from netc.backends.ovn_nb.apply import ApplyError, apply_live, read_state
+    from netc.backends.ovn_nb.ovsdb import OvsdbError
+    from netc.backends.ovn_nb.schema import load_schema
+    from netc.terminal import Reporter, approved
+
+    started = time.monotonic()
+    if len(args.paths) == 1 and planfile.looks_like_plan(args.paths[0]):
+        return _apply_saved(args, started)
+    diagnostics = Diagnostics()
+    prepared = _live_prologue(args, diagnostics)
+    if prepared is None:
+        return 1
+    settings, world, client = prepared
+    schema = load_schema()
+    reporter = Reporter()
+    wait = None if args.wait == "none" else args.wait
+
+    def planner(state):
+        return plan_live(state, world, prune=args.prune)
+
+    with client:
+        try:
+            with reporter.running():
+                reporter("reading the rows netc owns")
+                plan = planner(read_state(client, schema, settings.owner))
+        except OvsdbError as error:
+            return _connection_lost(diagnostics, client, error)
+        diagnostics.extend(plan.diagnostics)
+        print_diagnostics(diagnostics)
+        if diagnostics.has_errors:
+            return 1
+        sys.stdout.write(render_text(plan.diff))
+        if not plan.changes:
+            return 0
+        sys.stdout.flush()
+        answer = approved(args.auto_approve)
+        if answer is None:
+            print("error: not applying: stdin is not a terminal, so nobody can approve "
+                  "the plan; review it and pass --auto-approve, or save it with "
+                  "netc plan --out PLAN and run netc apply PLAN", file=sys.stderr)
+            return 1
+        if not answer:
+            print("Apply cancelled.", file=sys.stderr)
+            return 1
+        try:
+            with reporter.running():
+                outcome = apply_live(client, schema, settings.owner, planner, plan,
+                                     follow_replans=args.auto_approve, wait=wait,
+                                     progress=reporter)
+        except ApplyError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        except OvsdbError as error:
+            return _connection_lost(diagnostics, client, error)
+    return _applied(outcome, started)
+
+
+def _apply_saved(args: argparse.Namespace, started: float) -> int:
+    from netc.app.northbound import open_northbound
+    from netc.backends.ovn_nb import planfile
+    from netc.backends.ovn_nb.apply import ApplyError, apply_saved
+    from netc.backends.ovn_nb.ovsdb import OvsdbError
+    from netc.backends.ovn_nb.schema import load_schema
+    from netc.diagnostics import Code, Location
+    from netc.terminal import Reporter
+
+    diagnostics = Diagnostics()
+    schema = load_schema()
+    path = args.paths[0]
+    try:
+        saved = planfile.loads(Path(path).read_text(encoding="utf-8"), schema)
+    except (OSError, planfile.PlanFileError) as error:
+        diagnostics.error(Code.FILE_ERROR, f"cannot read the plan: {error}", Location(path))
+        print_diagnostics(diagnostics)
+        return 1
+    settings = load_settings(args.config, diagnostics)
+    client = open_northbound(args.nb or saved.remote, settings, diagnostics,
+                             ssl_files=_ssl_files(args))
+    if client is None:
+        print_diagnostics(diagnostics)
+        return 1
+    sys.stdout.write(saved.text)
+    reporter = Reporter()
+    wait = None if args.wait == "none" else args.wait
+    try:
+        with client, reporter.running():
+            outcome = apply_saved(client, schema, saved, wait=wait, progress=reporter)
+    except ApplyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OvsdbError as error:
+        return _connection_lost(diagnostics, client, error)
+    return _applied(outcome, started)
 
 
 def build_parser() -> argparse.ArgumentParser:

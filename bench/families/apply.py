@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench.figures import Context, Figure, median, pending, side_by_side, timed
 from netc.backends.diff import diff_rows
-from netc.backends.ovn_nb.apply import (changes_of, check_names, comment_for, commit,
-                                        plan_live, read_state)
+from netc.app.northbound import plan_live
+from netc.backends.ovn_nb.apply import changes_of, check_names, comment_for, commit, read_state
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
 from netc.backends.ovn_nb.schema import load_schema
 from netc.backends.ovn_nb.state import OwnedState, owner_condition

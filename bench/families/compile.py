@@ -3,7 +3,7 @@ and the determinism of its output.
 
 Time (goal, issue 3: at most 3x) is the whole offline compile in-process: the front
 end, IPAM, the ACL passes, lowering, and the canonical ``netc.rows/v1`` text
-(``netc.backends.dryrun.offline.compile_paths`` + ``RowSet.dumps``), alternated with
+(``netc.app.offline.compile_paths`` + ``RowSet.dumps``), alternated with
 :func:`bench.families.check.load_reference`.
 
 Determinism (issue 3: two compiles of the same input are byte-identical) counts the
@@ -21,7 +21,7 @@ import sys
 
 from bench.families.check import REFERENCE, load_reference
 from bench.figures import Context, Figure, median, timed
-from netc.backends.dryrun.offline import compile_paths
+from netc.app.offline import compile_paths
 from netc.config import load_settings
 from netc.diagnostics import Diagnostics
 

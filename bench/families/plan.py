@@ -17,7 +17,8 @@ import subprocess
 from bench.families.apply import apply_world, empty_owned, load_world
 from bench.figures import Context, Figure, median, pending, side_by_side
 from netc.backends.diff import diff_rows
-from netc.backends.ovn_nb.apply import plan_live, read_state
+from netc.app.northbound import plan_live
+from netc.backends.ovn_nb.apply import read_state
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
 from netc.backends.ovn_nb.schema import load_schema
 from netc.backends.ovn_nb.state import owned_tables

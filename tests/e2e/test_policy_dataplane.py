@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from netc.backends.ovn_nb.sandbox import Sandbox, VmPort
+from netc.devtools.sandbox import Sandbox, VmPort
 from tests.ovn.conftest import start_sandbox
 
 pytestmark = [pytest.mark.ovn, pytest.mark.dataplane]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from netc.backends.ovn_nb.sandbox import (DataplaneBusy, MissingBinaries, Sandbox,
+from netc.devtools.sandbox import (DataplaneBusy, MissingBinaries, Sandbox,
                                           check_binaries, poll_until)
 
 DATAPLANE_WAIT = 300.0

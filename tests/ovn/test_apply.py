@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from netc.backends.ovn_nb.apply import plan_live, read_state
-from netc.backends.ovn_nb.sandbox import Sandbox
+from netc.app.northbound import plan_live
+from netc.backends.ovn_nb.apply import read_state
+from netc.devtools.sandbox import Sandbox
 from netc.backends.ovn_nb.schema import load_schema
 from netc.compiler.canonical import drifted
 from netc.config import load_settings

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bench.world import WorldShape, write_world
-from netc.backends.ovn_nb.sandbox import Sandbox
+from netc.devtools.sandbox import Sandbox
 from netc.compiler.lower import vpc_allocations_in
 from tests.ovn.test_apply import (CONFIG, POLICIES, REPO, all_rows, applied, netc,
                                   owned_state, world_state_matches)

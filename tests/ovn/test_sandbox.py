@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
-from netc.backends.ovn_nb.sandbox import DataplaneBusy, MissingBinaries, Sandbox, check_binaries
+from netc.devtools.sandbox import DataplaneBusy, MissingBinaries, Sandbox, check_binaries
 from netc.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from netc.backends.dryrun.offline import compile_paths
+from netc.app.offline import compile_paths
 from netc.backends.ovn_nb.codec import foreign_ref, from_datum, to_datum, writer
 from netc.backends.ovn_nb.schema import DEFAULT_SCHEMA_PATH, load_schema
 from netc.backends.ovn_nb.state import state_from_results

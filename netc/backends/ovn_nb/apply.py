@@ -4,9 +4,9 @@ The steps of one attempt:
 
 1. read the owned rows (:func:`~netc.backends.ovn_nb.state.read_owned`, one round
    trip, a consistent snapshot);
-2. compile the world with the port addresses read back, so allocations never move;
-3. diff the wanted rows against the owned ones by netc:key (the shared diff of
-   :mod:`netc.backends.diff`, the same one ``plan --against`` uses);
+2-3. the planner (:func:`netc.app.northbound.plan_live`) compiles the world with the
+   port addresses read back, so allocations never move, and diffs the wanted rows
+   against the owned ones by netc:key;
 4. check that no foreign row holds a unique name netc is about to take;
 5. send ONE transaction (:mod:`~netc.backends.ovn_nb.txn`) guarded by ``wait``
    operations on the versions read in step 1.
@@ -29,15 +29,12 @@ from typing import Callable, Iterator
 from netc.backends.ovn_nb.ovsdb import ConnectionLost, OvsdbClient, TransactionError
 from netc.backends.ovn_nb.planfile import Changes, SavedPlan
 from netc.backends.ovn_nb.schema import NbSchema
-from netc.backends.diff import Plan, diff_rows
+from netc.backends.diff import Plan
 from netc.backends.ovn_nb.state import OwnedState, owner_condition, read_owned
 from netc.backends.ovn_nb.txn import Update, build_operations
-from netc.compiler.lower import allocations_in, compile_world, vpc_allocations_in
 from netc.compiler.rows import OWNER_KEY, Row
 from netc.diagnostics import Diagnostics
 from netc.gc_pause import gc_paused
-from netc.frontend import recheck_with_existing
-from netc.ir.world import World
 
 ATTEMPTS = 5
 """Transactions tried before a conflict is reported."""
@@ -85,20 +82,6 @@ def changes_of(diff: Plan) -> Changes:
         updates=tuple(Update(c.row, tuple(cc.column for cc in c.columns))
                       for c in diff.changes if c.action == "update"),
         destroys=tuple((c.table, c.key) for c in diff.changes if c.action == "destroy"))
-
-
-def plan_live(state: OwnedState, world: World, *, prune: bool = False) -> LivePlan:
-    """Compile ``world`` keeping the addresses ``state`` holds, and diff it against
-    ``state`` for the projects of the intent (all owned ones with ``prune``)."""
-    diagnostics = Diagnostics()
-    with gc_paused():
-        world = recheck_with_existing(world, vpc_allocations_in(state.rows), diagnostics)
-        if diagnostics.has_errors:  # e.g. a held block now overlaps a declared one
-            return LivePlan(state, Plan(), changes_of(Plan()), diagnostics)
-        compilation = compile_world(world, existing=allocations_in(state.rows),
-                                    diagnostics=diagnostics)
-        diff = diff_rows(compilation.rows, state.rows, set(compilation.projects), prune)
-    return LivePlan(state, diff, changes_of(diff), diagnostics)
 
 
 @dataclass
