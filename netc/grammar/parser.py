@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.grammar.errors import explain
 from netc.intent.model import Project
+from netc.intent.salvage import salvage
 from netc.intent.schema_errors import report_validation_error
 from netc.intent.source import Document, Path, PositionTable
 
@@ -316,13 +317,17 @@ def parse_projects(text: str, file: str,
 
 
 def load_dsl(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
-    """Every valid project of a ``.netc`` file; problems go to ``diagnostics``."""
+    """Every project of a ``.netc`` file; problems go to ``diagnostics``. A project with
+    schema errors comes back salvaged (``Document.withheld`` set), to be checked."""
     documents: list[Document] = []
     for data, source in parse_projects(text, file, diagnostics):
         try:
             project = Project.model_validate(data)
         except ValidationError as exc:
             report_validation_error(exc, source, diagnostics)
+            saved = salvage(data, exc, source)  # checked on, never compiled
+            if saved is not None:
+                documents.append(Document(saved.project, saved.source, saved.withheld))
             continue
         documents.append(Document(project, source))
     return documents

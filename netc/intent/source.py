@@ -10,10 +10,13 @@ written in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from netc.diagnostics import Location
 from netc.intent.model import Project
+
+if TYPE_CHECKING:
+    from netc.intent.salvage import Withheld
 
 Path = tuple[str | int, ...]
 
@@ -47,6 +50,9 @@ class Document:
 
     project: Project
     source: SourceMap
+    withheld: "Withheld | None" = None
+    """Set when the document had schema errors: what was cut so that the rest could
+    still be checked (:mod:`netc.intent.salvage`). Such a document is never compiled."""
 
     def locate(self, *path: str | int) -> Location:
         return self.source.locate(path)

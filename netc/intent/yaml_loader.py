@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent.model import Project
+from netc.intent.salvage import salvage
 from netc.intent.schema_errors import report_validation_error
 from netc.intent.source import Document, Path
 
@@ -150,7 +151,8 @@ class _Builder:
 
 
 def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
-    """Every valid project document of ``text``; problems go to ``diagnostics``."""
+    """Every project document of ``text``; problems go to ``diagnostics``. A document
+    with schema errors comes back salvaged (``Document.withheld`` set), to be checked."""
     documents: list[Document] = []
     builder = _Builder(file, diagnostics)
     try:
@@ -171,6 +173,9 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
                 project = Project.model_validate(data)
             except ValidationError as exc:
                 report_validation_error(exc, source, diagnostics)
+                saved = salvage(data, exc, source)
+                if saved is not None:
+                    documents.append(Document(saved.project, saved.source, saved.withheld))
                 continue
             documents.append(Document(project, YamlSourceMap(file, text, index)))
     except yaml.MarkedYAMLError as exc:

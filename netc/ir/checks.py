@@ -640,5 +640,59 @@ CHECKS = (
 
 
 def run_checks(world: World, out: Diagnostics) -> None:
+    salvaged = any(doc.withheld is not None for doc in world.documents)
+    found = Diagnostics() if salvaged else out
     for check in CHECKS:
-        check(world, out)
+        check(world, found)
+    if salvaged:
+        hidden = _consequences_of_cuts(world)
+        out.extend(d for d in found if (d.code, d.file, d.line, d.column) not in hidden)
+
+
+def _consequences_of_cuts(world: World) -> set[tuple]:
+    """(code, file, line, column) of what the checks would say only because a document
+    with schema errors had parts cut (netc.intent.salvage): a reference to a subnet,
+    group or peering that was cut is not missing, and a DNAT's target may be a port
+    that was cut. The schema errors already stand for these."""
+    hidden: set[tuple] = set()
+
+    def hide(code: Code, where: Location) -> None:
+        hidden.add((code, where.file, where.line, where.column))
+
+    def withheld(project_key: str, kind: str, name: str) -> bool:
+        project = world.projects.get(project_key)
+        cut = project.doc.withheld if project is not None else None
+        return cut is not None and cut.has(kind, name)
+
+    def peerings_cut(project_key: str) -> bool:
+        project = world.projects.get(project_key)
+        return project is not None and project.doc.withheld is not None \
+            and project.doc.withheld.peerings
+
+    for project in world.projects.values():
+        cut = project.doc.withheld
+        if cut is not None:
+            for port in project.ports.values():
+                if cut.has("subnets", port.subnet.rpartition("/")[2]):
+                    hide(Code.SUBNET_NOT_FOUND, port.loc("subnet"))
+                for index, name in enumerate(_written_port(port).security_groups):
+                    if cut.has("groups", name):
+                        hide(Code.SECURITY_GROUP_NOT_FOUND, port.loc("security_groups", index))
+            if cut.ports:
+                for dnat in project.dnat:
+                    hide(Code.DNAT_TARGET_UNKNOWN, dnat.loc("internal_ip"))
+        for group in project.groups.values():
+            if cut is not None and not group.implicit:
+                for index, name in enumerate(_written_group(group).include):
+                    if cut.has("groups", name):
+                        hide(Code.SECURITY_GROUP_NOT_FOUND, group.loc("include", index))
+            for rule in group.rules:
+                if rule.remote is None or rule.remote.group is None:
+                    continue
+                owner, _, name = rule.remote.group.rpartition("/")
+                if withheld(owner, "groups", name):
+                    hide(Code.SECURITY_GROUP_NOT_FOUND, rule.loc(rule.remote_field))
+                if owner != project.key and (peerings_cut(owner) or peerings_cut(project.key)):
+                    hide(Code.CROSS_TENANT_REFERENCE, rule.loc(rule.remote_field))
+    return hidden
+

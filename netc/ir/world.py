@@ -108,9 +108,11 @@ def build_world(documents: list[Document], settings: Settings,
 def _project(doc: Document) -> Project:
     written = doc.project
     declared = parse.cidr(written.vpc.cidr) if written.vpc.cidr is not None else None
+    # a VPC whose cidr had a schema error is not the pool's to give (netc.intent.salvage)
+    unknown = doc.withheld is not None and doc.withheld.vpc_cidr
     return Project(doc=doc, path=("project",), key=written.key, org=written.org,
                    name=written.project, vpc_name=written.vpc.name or written.project,
-                   vpc_cidr=declared, vpc_cidr_from_pool=written.vpc.cidr is None,
+                   vpc_cidr=declared, vpc_cidr_from_pool=written.vpc.cidr is None and not unknown,
                    peers=tuple(dict.fromkeys(written.peerings)))
 
 
@@ -177,7 +179,7 @@ class _AddressRanges:
 def _fill_project(project: Project, settings) -> None:
     written = project.doc.project
     key = project.key
-    if written.subnets:
+    if written.subnets or (project.doc.withheld and project.doc.withheld.subnets):
         for index, sub in enumerate(written.subnets):
             if sub.name not in project.subnets:
                 project.subnets[sub.name] = Subnet(
