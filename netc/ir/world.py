@@ -21,8 +21,8 @@ from netc.config import Settings
 from netc.intent import model as intent
 from netc.intent.source import Document
 from netc.ir import parse
-from netc.ir.model import (DEFAULT_GROUP, DEFAULT_SUBNET, Dnat, Group, Port, Project, Remote,
-                           Rule, Snat, Subnet)
+from netc.ir.model import (DEFAULT_GROUP, DEFAULT_SUBNET, Dnat, Group, OutsideProject, Port,
+                           Project, Remote, Rule, Snat, Subnet)
 
 ANY = IPv4Network("0.0.0.0/0")
 
@@ -34,6 +34,18 @@ class World:
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     documents: list[Document] = field(default_factory=list)
     """Every document, duplicates of a project key included (for DUPLICATE_NAME)."""
+    outside: dict[str, OutsideProject] = field(default_factory=dict)
+    """Projects of the database that are not in the intent (a plan or apply of part of
+    what netc owns): a peering with one of them is the one the database has. Empty
+    offline, where a peer not in the intent is simply not in view."""
+    peer_links: dict[tuple[str, str], IPv4Network] = field(default_factory=dict)
+    """(A, B), A < B -> the /30 the database's link between their routers is on: a
+    peering keeps its link across plans of any scope. Empty offline."""
+    fresh_allocation: object | None = field(default=None, repr=False)
+    """IPAM's allocation of this world without existing addresses, and its diagnostics,
+    once something asked for it: it depends on the world alone, so the DNAT check and
+    the compile share it (:func:`netc.compiler.ipam.allocate`). A world is not changed
+    after :func:`build_world`."""
 
     def group(self, key: str) -> Group | None:
         project, _, name = key.rpartition("/")
@@ -46,8 +58,18 @@ class World:
         return owner.subnets.get(name) if owner else None
 
     def mutually_peered(self, a: str, b: str) -> bool:
+        """Both list each other; for a project outside the intent, its rows in the
+        database hold the link (a one-sided scope keeps the peering the database has)."""
         first, second = self.projects.get(a), self.projects.get(b)
+        if first is not None and second is None and b in self.outside:
+            return b in first.peers and a in self.outside[b].peers
+        if second is not None and first is None and a in self.outside:
+            return a in second.peers and b in self.outside[a].peers
         return bool(first and second and b in first.peers and a in second.peers)
+
+    def in_view(self, project: str) -> bool:
+        """In the intent, or (planning against a database) among its projects."""
+        return project in self.projects or project in self.outside
 
     def ports(self) -> Iterator[Port]:
         for project in self.projects.values():
@@ -86,18 +108,26 @@ class World:
 
 
 def build_world(documents: list[Document], settings: Settings,
-                existing_vpcs: Mapping[str, IPv4Network] | None = None) -> World:
+                existing_vpcs: Mapping[str, IPv4Network] | None = None,
+                outside: Mapping[str, OutsideProject] | None = None,
+                peer_links: Mapping[tuple[str, str], IPv4Network] | None = None) -> World:
     """The IR of ``documents``. Never fails: problems are left for the checks.
 
     ``existing_vpcs`` maps project keys to the VPC CIDRs they already hold (read back
     from the Northbound DB or a snapshot, for every project netc owns there, not only
     those of this intent): a project keeps its block, and no other project is given it.
+    ``outside``: the database's projects that are not in ``documents`` (see
+    :attr:`World.outside`); keys of ``documents`` are ignored there. ``peer_links``: the
+    database's peering links (:attr:`World.peer_links`).
     """
     world = World(settings=settings, documents=list(documents))
     for doc in documents:
         key = doc.project.key
         if key not in world.projects:
             world.projects[key] = _project(doc)
+    world.outside = {key: project for key, project in (outside or {}).items()
+                     if key not in world.projects}
+    world.peer_links = dict(peer_links or {})
     _allocate_vpc_cidrs(world, existing_vpcs or {})
     for project in world.projects.values():
         _fill_project(project, settings)
@@ -126,7 +156,7 @@ def _allocate_vpc_cidrs(world: World, existing: Mapping[str, IPv4Network]) -> No
     ``vpc_cidr`` None here is reported as POOL_EXHAUSTED.
     """
     network = world.settings.network
-    taken = _AddressRanges(p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None)
+    taken = AddressRanges(p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None)
     wanting = sorted((p for p in world.projects.values() if p.vpc_cidr_from_pool),
                      key=lambda p: p.key)
     if not wanting:
@@ -152,7 +182,7 @@ def _allocate_vpc_cidrs(world: World, existing: Mapping[str, IPv4Network]) -> No
                 break
 
 
-class _AddressRanges:
+class AddressRanges:
     """Disjoint address ranges kept sorted, so an overlap test is one bisection."""
 
     def __init__(self, networks: Iterable[IPv4Network] = ()) -> None:
