@@ -137,8 +137,17 @@ def _port(port: Port) -> str:
 
 
 def _dnat(dnat: Dnat) -> str:
-    return (f"dnat {address(dnat.external_ip)}:{dnat.external_port} -> "
-            f"{address(dnat.internal_ip)}:{dnat.internal_port} {dnat.protocol}")
+    """``dnat EXT:PORT -> INT:PORT PROTOCOL``, or ``dnat EXT -> INT`` for 1:1. A port or
+    a protocol the checks refuse on a 1:1 entry is written back as it was written."""
+    def side(ip: str, port: int | None) -> str:
+        return address(ip) if port is None else f"{address(ip)}:{port}"
+
+    line = (f"dnat {side(dnat.external_ip, dnat.external_port)} -> "
+            f"{side(dnat.internal_ip, dnat.internal_port)}")
+    forwards = dnat.external_port is not None and dnat.internal_port is not None
+    if forwards or dnat.protocol_written or dnat.protocol != "tcp":
+        line += f" {dnat.protocol}"
+    return line
 
 
 def project_lines(project: Project) -> list[str]:

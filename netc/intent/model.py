@@ -110,11 +110,33 @@ class Snat(IntentModel):
 
 
 class Dnat(IntentModel):
+    """Port forwarding when both ports are written; 1:1 (a floating IP) when neither is."""
+
+    # Exactly one port, or a protocol written on a 1:1 entry, is accepted here and
+    # reported by the checks (SCHEMA_ERROR at the value), which can point at what was
+    # written. ``protocol`` keeps its default on 1:1 entries, where it means nothing
+    # (every protocol is forwarded); ``protocol_written`` tells whether it was written.
+
+    model_config = ConfigDict(json_schema_extra={"dependentRequired": {
+        # what the checks report, said to editors: both ports or neither, and a
+        # protocol only beside them
+        "external_port": ["internal_port"], "internal_port": ["external_port"],
+        "protocol": ["external_port", "internal_port"]}})
+
     external_ip: str
-    external_port: int
+    external_port: int | None = Field(None, description="Both ports, or neither (1:1 DNAT).")
     internal_ip: str
-    internal_port: int
-    protocol: L4Protocol = "tcp"
+    internal_port: int | None = Field(None, description="Both ports, or neither (1:1 DNAT).")
+    protocol: L4Protocol = Field("tcp", description="Port forwarding only.")
+
+    @property
+    def one_to_one(self) -> bool:
+        """No ports: the external IP stands for the internal one on every port."""
+        return self.external_port is None and self.internal_port is None
+
+    @property
+    def protocol_written(self) -> bool:
+        return "protocol" in self.model_fields_set
 
 
 class Nat(IntentModel):

@@ -102,8 +102,11 @@ def _port(port: Port) -> dict:
 
 
 def _dnat(dnat: Dnat) -> dict:
-    data = dnat.model_dump(exclude={"protocol"})
-    if dnat.protocol != "tcp":
+    """Ports only when written (none for 1:1); the protocol when not tcp, or when written
+    on an entry without both ports, where the checks refuse it."""
+    data = dnat.model_dump(exclude={"protocol"}, exclude_none=True)
+    forwards = dnat.external_port is not None and dnat.internal_port is not None
+    if dnat.protocol != "tcp" or (dnat.protocol_written and not forwards):
         data["protocol"] = dnat.protocol
     return data
 

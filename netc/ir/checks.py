@@ -180,7 +180,8 @@ def check_macs(world: World, out: Diagnostics) -> None:
 def check_port_ranges(world: World, out: Diagnostics) -> None:
     """INVALID_PORT_RANGE: bad or reversed ranges, ports outside 1..65535, ports on icmp/all.
 
-    Also DNAT external and internal ports outside 1..65535.
+    Also DNAT external and internal ports outside 1..65535 (when written: a 1:1 DNAT
+    has none).
     """
     for doc in world.documents:
         written = doc.project
@@ -205,7 +206,7 @@ def check_port_ranges(world: World, out: Diagnostics) -> None:
         for index, dnat in enumerate(written.nat.dnat):
             for field in ("external_port", "internal_port"):
                 value = getattr(dnat, field)
-                if not 1 <= value <= 65535:
+                if value is not None and not 1 <= value <= 65535:
                     out.error(Code.INVALID_PORT_RANGE,
                               f"DNAT {field} {value} is outside 1-65535",
                               doc.locate("nat", "dnat", index, field))

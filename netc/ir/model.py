@@ -131,11 +131,25 @@ class Snat(Element):
 
 @dataclass(eq=False, slots=True)
 class Dnat(Element):
+    """Port forwarding (both ports) or 1:1, a floating IP (neither port, any protocol).
+
+    An entry with exactly one port is neither; the checks report it (SCHEMA_ERROR)
+    and the compiler skips it."""
+
     external_ip: IPv4Address | None
-    external_port: int
+    external_port: int | None
     internal_ip: IPv4Address | None
-    internal_port: int
+    internal_port: int | None
     protocol: str
+    """tcp or udp for port forwarding; meaningless on a 1:1 entry."""
+
+    @property
+    def one_to_one(self) -> bool:
+        return self.external_port is None and self.internal_port is None
+
+    @property
+    def forwards_port(self) -> bool:
+        return self.external_port is not None and self.internal_port is not None
 
 
 @dataclass(eq=False, slots=True)

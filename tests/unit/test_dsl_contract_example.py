@@ -40,12 +40,14 @@ ports:
 nat:
   snat:
     - external_ip: 203.0.113.10      # internal side: the VPC CIDR
-  dnat:                              # port forwarding
-    - external_ip: 203.0.113.10
+  dnat:
+    - external_ip: 203.0.113.10      # port forwarding
       external_port: 8080
       internal_ip: 10.1.0.10
       internal_port: 80
       protocol: tcp                  # tcp | udp
+    - external_ip: 203.0.113.11      # no ports: 1:1, a floating IP
+      internal_ip: 10.1.0.11
 peerings: [acme/db]            # takes effect only when both projects list each other
 """
 
@@ -62,6 +64,7 @@ project acme/web {
   port web-1 on default vm vm-123 mac 0a:58:0a:01:00:0a ip 10.1.0.10 groups web
   snat 203.0.113.10
   dnat 203.0.113.10:8080 -> 10.1.0.10:80 tcp
+  dnat 203.0.113.11 -> 10.1.0.11
   peer acme/db
 }
 """
@@ -78,6 +81,7 @@ project acme/web {
   port web-1 on default vm vm-123 ip 10.1.0.10 groups web
   snat 203.0.113.10
   dnat 203.0.113.10:8080 -> 10.1.0.10:80 tcp
+  dnat 203.0.113.11 -> 10.1.0.11
   peer acme/db
 }
 """

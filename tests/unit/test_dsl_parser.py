@@ -167,6 +167,7 @@ SYNTAX_ERRORS = [
      ["did you mean 'from'?"]),
     ("projekt a/b {}", 1, 1, ["did you mean 'project'?"]),
     ("project a/b { } }", 1, 17, ["expected one of 'project' or the end of the file"]),
+    ("project a/b { dnat 203.0.113.11 => 10.1.0.2 }", 1, 33, ["'->' or ':'"]),
     ('project a/b { group g "bad \\q" {} }', 1, 23, ["bad escape"]),
     ('project a/b { group g "\\ud800" {} }', 1, 23, ["lone surrogate"]),
     ("project a/b { \x00 }", 1, 15, ["character '\\x00'"]),
@@ -191,6 +192,23 @@ def test_schema_errors_point_at_the_value():
         (Code.SCHEMA_ERROR, 2, 8), (Code.SCHEMA_ERROR, 2, 26), (Code.SCHEMA_ERROR, 3, 34)]
     assert "written twice" in problems[1][3]
     assert "'icmp' is not allowed" in problems[2][3]
+
+
+def test_one_to_one_dnat_has_no_ports():
+    documents, problems = _load("project acme/web {\n  dnat 203.0.113.11 -> 10.1.0.11\n"
+                                "  dnat 203.0.113.12 -> \"10.1.0.12\" udp\n}\n")
+    assert problems == []
+    first, second = documents[0].project.nat.dnat
+    assert first.model_dump() == {"external_ip": "203.0.113.11", "external_port": None,
+                                  "internal_ip": "10.1.0.11", "internal_port": None,
+                                  "protocol": "tcp"}
+    assert first.one_to_one and not first.protocol_written
+    assert (second.internal_ip, second.protocol, second.protocol_written) == (
+        "10.1.0.12", "udp", True)  # kept, for the checks to refuse
+    locate = documents[0].locate
+    assert [(locate("nat", "dnat", i, field).line, locate("nat", "dnat", i, field).column)
+            for i, field in ((0, "external_ip"), (0, "internal_ip"), (1, "protocol"))] == [
+        (2, 8), (2, 24), (3, 36)]
 
 
 def test_one_bad_project_does_not_hide_the_others():
