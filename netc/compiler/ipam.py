@@ -76,11 +76,31 @@ class Allocation:
     macs: MacPool
     """Every MAC handed out so far; lowering derives router-port MACs from it."""
 
+    def copy(self) -> Allocation:
+        return Allocation(dict(self.addresses), MacPool(set(self.macs.used)))
+
 
 def allocate(world: World, existing: Existing | None = None,
              diagnostics: Diagnostics | None = None) -> Allocation:
-    existing = existing or {}
+    """The address of every port, by the rules above; problems go to ``diagnostics``.
+
+    Without ``existing`` the result depends on the world alone, so it is computed once
+    per world and kept in ``world.fresh_allocation``: the front end's DNAT check (which
+    needs the allocated addresses) and the compile that follows it share one run. Each
+    caller gets its own copy, since lowering derives more MACs from it.
+    """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    if existing:
+        return _allocate(world, existing, diagnostics)
+    if world.fresh_allocation is None:
+        found = Diagnostics()
+        world.fresh_allocation = (_allocate(world, {}, found), list(found))
+    allocation, problems = world.fresh_allocation
+    diagnostics.extend(problems)
+    return allocation.copy()
+
+
+def _allocate(world: World, existing: Existing, diagnostics: Diagnostics) -> Allocation:
     ports = sorted(world.ports(), key=lambda p: p.key)
     macs = _allocate_macs(ports, existing)
     ips = _allocate_ips(world, ports, existing, diagnostics)

@@ -38,6 +38,7 @@ from netc.compiler.rows import (KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, R
                                 RowSet)
 from netc.diagnostics import Diagnostics
 from netc.gc_pause import gc_paused
+from netc.ir.checks import check_dnat_targets
 from netc.ir.model import PEER_LINK_NETWORK, Project, Subnet
 from netc.ir.world import World
 
@@ -70,6 +71,10 @@ def compile_world(world: World, passes: Iterable[Pass] = PASSES,
     """The desired rows of ``world`` (which the front end has checked)."""
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     allocation = allocate(world, existing, diagnostics)
+    if existing:
+        # The front end judged DNAT targets by the allocation without existing
+        # addresses; ports that keep theirs may hold others.
+        check_dnat_targets(world, diagnostics, allocation)
     program = run_passes(initial_program(world), tuple(passes))
     program = expand_includes(program)
     lowering = _Lowering(world, allocation)

@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, TypeVar
 
 import networkx as nx
 
+from netc.compiler.ipam import Allocation, allocate
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent import model as intent
 from netc.intent.model import NAME_PATTERN
@@ -210,6 +211,29 @@ def check_port_ranges(world: World, out: Diagnostics) -> None:
                     out.error(Code.INVALID_PORT_RANGE,
                               f"DNAT {field} {value} is outside 1-65535",
                               doc.locate("nat", "dnat", index, field))
+
+
+def check_dnat_forms(world: World, out: Diagnostics) -> None:
+    """SCHEMA_ERROR: a DNAT entry that is neither port forwarding (both ports) nor 1:1
+    (no ports): one port without the other; or a protocol on a 1:1 entry, which
+    forwards every protocol. At the written value, which says what was meant."""
+    for doc in world.documents:
+        for index, dnat in enumerate(doc.project.nat.dnat):
+            where = ("nat", "dnat", index)
+            entry = f"DNAT {dnat.external_ip} -> {dnat.internal_ip}"
+            if (dnat.external_port is None) != (dnat.internal_port is None):
+                written, missing = (("external_port", "internal_port")
+                                    if dnat.internal_port is None
+                                    else ("internal_port", "external_port"))
+                out.error(Code.SCHEMA_ERROR,
+                          f"{entry} has {written} {getattr(dnat, written)} but no {missing}; "
+                          f"write both to forward one port, or neither for a 1:1 DNAT "
+                          "(a floating IP: every port)", doc.locate(*where, written))
+            elif dnat.one_to_one and dnat.protocol_written:
+                out.error(Code.SCHEMA_ERROR,
+                          f"{entry} has no ports, so it is 1:1 and forwards every protocol, "
+                          f"not only {dnat.protocol}; remove protocol, or add external_port "
+                          "and internal_port to forward one port", doc.locate(*where, "protocol"))
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -562,6 +586,12 @@ def check_external_addresses(world: World, out: Diagnostics) -> None:
     broadcast address; IP_ALREADY_ALLOCATED when two projects use one external_ip (two
     routers would answer ARP for it) or one project forwards the same external
     address, port and protocol twice.
+
+    A 1:1 external IP belongs to its one internal address, as a Neutron floating IP
+    does: IP_ALREADY_ALLOCATED when the project also uses it for SNAT, port forwarding
+    or another 1:1 entry (OVN would send the replies of those to the 1:1 target), and
+    when one internal IP has two 1:1 external IPs (its outbound traffic can leave from
+    only one).
     """
     external = world.settings.external
     if external is None:
@@ -572,6 +602,9 @@ def check_external_addresses(world: World, out: Diagnostics) -> None:
     owners: dict[IPv4Address, Project] = {}
     for project in world.projects.values():
         forwards: dict[tuple, Dnat] = {}
+        uses: dict[IPv4Address, Snat | Dnat] = {}      # first SNAT or port forward of an IP
+        floating: dict[IPv4Address, Dnat] = {}         # first 1:1 entry of an IP
+        floated: dict[IPv4Address, Dnat] = {}          # ... and of an internal IP
         for entry in [*project.snat, *project.dnat]:
             ip = entry.external_ip
             if ip is None or ip not in network:
@@ -588,31 +621,94 @@ def check_external_addresses(world: World, out: Diagnostics) -> None:
                           f"external_ip {ip} is already used for NAT by {owner.key} (at "
                           f"{_first_nat_use(owner, ip).loc('external_ip')}); give each project "
                           "its own external addresses", entry.loc("external_ip"))
-            elif isinstance(entry, Dnat):
-                other = forwards.setdefault((ip, entry.external_port, entry.protocol), entry)
-                if other is not entry:
-                    out.error(Code.IP_ALREADY_ALLOCATED,
-                              f"{ip}:{entry.external_port}/{entry.protocol} is already "
-                              f"forwarded (at {other.loc('external_port')}); use another "
-                              "external_port", entry.loc("external_port"))
+            elif isinstance(entry, Dnat) and entry.one_to_one:
+                _check_floating_ip(entry, uses, floating, floated, out)
+            elif ip in floating:
+                out.error(Code.IP_ALREADY_ALLOCATED,
+                          f"external_ip {ip} is the floating IP of {floating[ip].internal_ip} "
+                          f"(1:1 DNAT at {floating[ip].loc('external_ip')}), which receives "
+                          "all of its traffic; use another external address here",
+                          entry.loc("external_ip"))
+            else:
+                uses.setdefault(ip, entry)
+                if isinstance(entry, Dnat) and entry.forwards_port:
+                    other = forwards.setdefault((ip, entry.external_port, entry.protocol), entry)
+                    if other is not entry:
+                        out.error(Code.IP_ALREADY_ALLOCATED,
+                                  f"{ip}:{entry.external_port}/{entry.protocol} is already "
+                                  f"forwarded (at {other.loc('external_port')}); use another "
+                                  "external_port", entry.loc("external_port"))
+
+
+def _check_floating_ip(entry: Dnat, uses: dict, floating: dict, floated: dict,
+                       out: Diagnostics) -> None:
+    """A 1:1 entry against the project's earlier NAT entries (check_external_addresses)."""
+    ip = entry.external_ip
+    if ip in floating:
+        out.error(Code.IP_ALREADY_ALLOCATED,
+                  f"external_ip {ip} is already the floating IP of "
+                  f"{floating[ip].internal_ip} (1:1 DNAT at {floating[ip].loc('external_ip')}); "
+                  "a floating IP stands for one internal address: use another",
+                  entry.loc("external_ip"))
+        return
+    if ip in uses:
+        other = uses[ip]
+        what = "the SNAT address" if isinstance(other, Snat) else "forwarded port by port"
+        out.error(Code.IP_ALREADY_ALLOCATED,
+                  f"external_ip {ip} is already {what} (at {other.loc('external_ip')}); a "
+                  "1:1 DNAT (floating IP) receives all traffic to its external IP, so give "
+                  "it an address of its own", entry.loc("external_ip"))
+        return
+    floating[ip] = entry
+    if entry.internal_ip is None:
+        return
+    first = floated.setdefault(entry.internal_ip, entry)
+    if first is not entry:
+        out.error(Code.IP_ALREADY_ALLOCATED,
+                  f"internal_ip {entry.internal_ip} already has the 1:1 external IP "
+                  f"{first.external_ip} (at {first.loc('external_ip')}); a port's outbound "
+                  "traffic leaves from one address: keep one 1:1 DNAT per internal IP",
+                  entry.loc("internal_ip"))
 
 
 def _first_nat_use(project: Project, ip: IPv4Address) -> Snat | Dnat:
     return next(e for e in [*project.snat, *project.dnat] if e.external_ip == ip)
 
 
-def check_dnat_targets(world: World, out: Diagnostics) -> None:
-    """DNAT_TARGET_UNKNOWN: a DNAT internal_ip that is not a static IP of the project's ports."""
+def check_dnat_targets(world: World, out: Diagnostics,
+                       allocation: Allocation | None = None) -> None:
+    """DNAT_TARGET_UNKNOWN: a DNAT internal_ip (port forwarding or 1:1) that is not the
+    address of a port of its project, static or allocated.
+
+    Allocated addresses are IPAM's. Without ``allocation``, they are those of a compile
+    without existing addresses (what ``netc check`` and an offline compile see), and
+    IPAM is asked only when some target is not a static address; its result is kept
+    for the compile. A compile that keeps existing addresses judges again by its own
+    allocation (netc.compiler.lower).
+    """
+    pending: list[tuple[Project, Dnat]] = []
     for project in world.projects.values():
         if not project.dnat:
             continue
         addresses = {port.ip for port in project.ports.values() if port.ip is not None}
-        for dnat in project.dnat:
-            if dnat.internal_ip is not None and dnat.internal_ip not in addresses:
-                out.error(Code.DNAT_TARGET_UNKNOWN,
-                          f"DNAT internal_ip {dnat.internal_ip} is not the IP of a port of "
-                          f"{project.key}; give the target port this static ip, or forward "
-                          "to an existing port's ip", dnat.loc("internal_ip"))
+        pending += [(project, d) for d in project.dnat
+                    if d.internal_ip is not None and d.internal_ip not in addresses]
+    if not pending:
+        return
+    if allocation is None:
+        allocation = allocate(world, diagnostics=Diagnostics())  # check_pool reports exhaustion
+    allocated: dict[str, set[IPv4Address]] = {}
+    for project, dnat in pending:
+        if project.key not in allocated:
+            allocated[project.key] = {allocation.addresses[port.key].ip
+                                      for port in project.ports.values()
+                                      if port.key in allocation.addresses}
+        if dnat.internal_ip not in allocated[project.key]:
+            out.error(Code.DNAT_TARGET_UNKNOWN,
+                      f"DNAT internal_ip {dnat.internal_ip} is not the IP of a port of "
+                      f"{project.key}, static or allocated; give the target port this "
+                      "static ip, or forward to an existing port's ip",
+                      dnat.loc("internal_ip"))
 
 
 CHECKS = (
@@ -621,6 +717,7 @@ CHECKS = (
     check_addresses,
     check_macs,
     check_port_ranges,
+    check_dnat_forms,
     check_pool,
     check_vpc_overlaps,
     check_reserved_ranges,

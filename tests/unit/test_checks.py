@@ -104,6 +104,19 @@ CASES = [
     (checks.check_dnat_targets,
      "nat:\n  dnat: [{external_ip: 203.0.113.2, external_port: 80, internal_ip: 10.1.0.9,"
      " internal_port: 80}]\n", [(Code.DNAT_TARGET_UNKNOWN, 5, 69)]),
+    (checks.check_dnat_targets,
+     "nat:\n  dnat: [{external_ip: 203.0.113.2, internal_ip: 10.1.0.9}]\n",
+     [(Code.DNAT_TARGET_UNKNOWN, 5, 50)]),
+    (checks.check_dnat_forms,
+     "ports:\n- {name: p, ip: 10.1.0.9}\nnat:\n  dnat: [{external_ip: 203.0.113.2, "
+     "external_port: 80, internal_ip: 10.1.0.9}]\n", [(Code.SCHEMA_ERROR, 7, 52)]),
+    (checks.check_dnat_forms,
+     "ports:\n- {name: p, ip: 10.1.0.9}\nnat:\n  dnat: [{external_ip: 203.0.113.2, "
+     "internal_ip: 10.1.0.9, protocol: udp}]\n", [(Code.SCHEMA_ERROR, 7, 70)]),
+    (checks.check_external_addresses,
+     "ports:\n- {name: p, ip: 10.1.0.9}\nnat:\n  dnat:\n  - {external_ip: 203.0.113.2, "
+     "internal_ip: 10.1.0.9}\n  - {external_ip: 203.0.113.2, external_port: 22, "
+     "internal_ip: 10.1.0.9, internal_port: 22}\n", [(Code.IP_ALREADY_ALLOCATED, 9, 19)]),
 ]
 
 
@@ -262,3 +275,43 @@ def test_documented_examples_are_what_netc_prints():
         case = file.split("/")[0]
         expected = (GOLDEN / "check" / f"{case}.expected").read_text(encoding="utf-8")
         assert line in expected.splitlines(), line
+
+
+ALLOCATED = HEAD + ("ports:\n- {name: a, ip: 10.1.0.10}\n- {name: b}\n- {name: c}\n"
+                    "nat:\n  dnat:\n  - {external_ip: 203.0.113.2, internal_ip: 10.1.0.3}\n"
+                    "  - {external_ip: 203.0.113.3, external_port: 80, internal_ip: 10.1.0.2, "
+                    "internal_port: 80}\n")
+"""DNATs to the addresses IPAM gives ports b and c (10.1.0.2 and 10.1.0.3)."""
+
+
+def test_dnat_targets_may_be_allocated_addresses():
+    out = Diagnostics()
+    run_checks(world_of(ALLOCATED), out)
+    assert list(out) == []
+    gone = ALLOCATED.replace("- {name: c}\n", "")
+    assert found(checks.check_dnat_targets, gone) == [(Code.DNAT_TARGET_UNKNOWN, 9, 45)]
+
+
+def test_dnat_targets_need_ipam_once_for_check_and_compile(monkeypatch):
+    from netc.compiler import ipam
+    from netc.compiler.lower import compile_world
+    runs = []
+    real = ipam._allocate
+    monkeypatch.setattr(ipam, "_allocate", lambda *args: runs.append(1) or real(*args))
+    world = world_of(ALLOCATED)
+    out = Diagnostics()
+    run_checks(world, out)
+    first = compile_world(world, diagnostics=out)
+    second = compile_world(world, diagnostics=out)
+    assert len(runs) == 1 and list(out) == []
+    assert first.rows.dumps() == second.rows.dumps() == compile_world(
+        world_of(ALLOCATED)).rows.dumps()
+
+
+def test_a_compile_keeping_addresses_judges_dnat_targets_by_them():
+    """Port c kept 10.1.0.9 from an earlier compile, so 10.1.0.3 is nobody's there."""
+    from netc.compiler.lower import compile_world
+    out = Diagnostics()
+    existing = {"acme/web/c": ("0a:00:00:00:00:0c", "10.1.0.9")}
+    compile_world(world_of(ALLOCATED), existing=existing, diagnostics=out)
+    assert [(d.code, d.line, d.column) for d in out] == [(Code.DNAT_TARGET_UNKNOWN, 10, 45)]

@@ -11,7 +11,12 @@ import yaml
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
+from netc.config import Settings
+from netc.diagnostics import Code, Diagnostics
 from netc.intent.model import Project
+from netc.intent.source import Document, PositionTable
+from netc.ir.checks import check_dnat_forms
+from netc.ir.world import build_world
 from netc.intent.schema import intent_json_schema
 from netc.intent.sources import YAML_SUFFIXES
 
@@ -46,13 +51,21 @@ INVALID_DOCUMENTS = {
     "dhcp not a boolean": {**MINIMAL, "subnets": [
         {"name": "default", "cidr": "10.1.0.0/24", "dhcp": [True]}]},
     "port without name": {**MINIMAL, "ports": [{"subnet": "default"}]},
-    "dnat without internal_port": {**MINIMAL, "nat": {"dnat": [
-        {"external_ip": "203.0.113.10", "external_port": 80, "internal_ip": "10.1.0.10"}]}},
     "dnat protocol icmp": {**MINIMAL, "nat": {"dnat": [
         {"external_ip": "203.0.113.10", "external_port": 80, "internal_ip": "10.1.0.10",
          "internal_port": 80, "protocol": "icmp"}]}},
     "peerings not a list": {**MINIMAL, "peerings": "acme/db"},
 }
+
+CHECKED_SHAPES = {
+    "dnat without internal_port": {"external_ip": "203.0.113.10", "external_port": 80,
+                                   "internal_ip": "10.1.0.10"},
+    "dnat without external_port": {"external_ip": "203.0.113.10", "internal_ip": "10.1.0.10",
+                                   "internal_port": 80},
+    "1:1 dnat with a protocol": {"external_ip": "203.0.113.10", "internal_ip": "10.1.0.10",
+                                 "protocol": "udp"},
+}
+"""DNAT entries the model takes and netc check refuses (SCHEMA_ERROR at the value)."""
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +95,21 @@ def test_schema_rejects_what_the_model_rejects(validator, document):
     assert not validator.is_valid(document)
     with pytest.raises(ValidationError):
         Project.model_validate(document)
+
+
+@pytest.mark.parametrize("entry", CHECKED_SHAPES.values(), ids=CHECKED_SHAPES.keys())
+def test_schema_rejects_what_the_checks_reject(validator, entry):
+    document = {**MINIMAL, "nat": {"dnat": [entry]}}
+    assert not validator.is_valid(document)
+    out = Diagnostics()
+    check_dnat_forms(build_world([Document(Project.model_validate(document),
+                                           PositionTable("t.yaml", {}))], Settings()), out)
+    assert [d.code for d in out] == [Code.SCHEMA_ERROR]
+
+
+def test_schema_accepts_a_one_to_one_dnat(validator):
+    assert validator.is_valid({**MINIMAL, "nat": {"dnat": [
+        {"external_ip": "203.0.113.10", "internal_ip": "10.1.0.10"}]}})
 
 
 def test_schema_accepts_the_minimal_document(validator):
