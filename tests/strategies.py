@@ -5,7 +5,7 @@ Three levels, each valid at its own level:
 - :func:`projects`: one schema-valid :class:`~netc.intent.model.Project` using every
   feature of the format (VPC, subnets, groups with includes, rules of every protocol
   with ports and ranges, remotes of every kind, ports with vm/mac/ip/groups, SNAT,
-  DNAT, peerings), with names that clash with DSL keywords or look like numbers, and
+  DNAT port forwarding and 1:1, peerings), with names that clash with DSL keywords or look like numbers, and
   free text with quotes, escapes and unicode. It checks clean on its own except that
   its cross-tenant ``sg:ORG/PROJECT/NAME`` remotes and its peerings name projects that
   are not there. Use it for syntax: loaders, writers, round trips.
@@ -124,11 +124,13 @@ def _groups(draw: st.DrawFn, peer_groups: dict[str, list[str]]) -> list[Security
 def project(draw: st.DrawFn, org: str | None = None, name: str | None = None,
             vpc_octet: int | None = None,
             peer_groups: dict[str, list[str]] | None = None,
-            external_ips: tuple[str, ...] = ("203.0.113.10", "203.0.113.11")) -> Project:
+            external_ips: tuple[str, ...] = ("203.0.113.10", "203.0.113.11"),
+            floating_ip: str = "203.0.113.12") -> Project:
     """One project; its VPC (when it has a CIDR) is ``10.<vpc_octet>.0.0/16``.
 
     ``peer_groups`` maps the ``ORG/PROJECT`` of each peer to the groups of it that
-    remotes may name; every key is listed in ``peerings``. NAT uses ``external_ips``.
+    remotes may name; every key is listed in ``peerings``. SNAT and port forwarding
+    use ``external_ips``, a 1:1 DNAT ``floating_ip`` (which nothing else may use).
     """
     peer_groups = peer_groups or {}
     org = org or draw(names)
@@ -190,6 +192,9 @@ def project(draw: st.DrawFn, org: str | None = None, name: str | None = None,
             dnat.append(Dnat(external_ip=external_ip, external_port=external_port,
                              internal_ip=draw(st.sampled_from(targets)),
                              internal_port=draw(st.integers(1, 65535)), protocol=protocol))
+        if draw(st.booleans()):  # 1:1, anywhere among the forwards
+            dnat.insert(draw(st.integers(0, len(dnat))),
+                        Dnat(external_ip=floating_ip, internal_ip=draw(st.sampled_from(targets))))
 
     return Project(org=org, project=name, vpc=vpc, subnets=subnets, security_groups=groups,
                    ports=ports, nat=Nat(snat=snat, dnat=dnat), peerings=sorted(peer_groups))
@@ -218,10 +223,11 @@ def worlds(draw: st.DrawFn, max_projects: int = 3) -> list[Project]:
                      else st.just([]))
         peer_groups = {built[p].key: [g.name for g in built[p].security_groups] + ["default"]
                        for p in peers}
-        base = 10 + 2 * index  # each project its own external IPs: no shared DNAT
+        base = 10 + 3 * index  # each project its own external IPs: no shared DNAT
         external_ips = (f"203.0.113.{base}", f"203.0.113.{base + 1}")
         built.append(draw(project(org=org, name=name, vpc_octet=octets[index],
-                                  peer_groups=peer_groups, external_ips=external_ips)))
+                                  peer_groups=peer_groups, external_ips=external_ips,
+                                  floating_ip=f"203.0.113.{base + 2}")))
         for p in peers:  # peering must be mutual for cross-tenant remotes to be allowed
             built[p] = built[p].model_copy(
                 update={"peerings": sorted({*built[p].peerings, key})})

@@ -10,8 +10,9 @@ The mapping, one project at a time (docs/compiler.md has the full table):
 - security group -> Port_Group; its rules -> ACL specs -> passes -> allow-related
   ACLs. Every netc port is also in one default-drop Port_Group whose two drop ACLs
   (one per direction, lower priority) drop whatever no rule allows.
-- SNAT -> NAT; DNAT -> one Load_Balancer per protocol on the router; both through a
-  gateway router port on the shared external switch (netc.toml ``[external]``).
+- SNAT -> NAT; DNAT port forwarding -> one Load_Balancer per protocol on the router;
+  1:1 DNAT (a floating IP) -> NAT of type dnat_and_snat; all through a gateway router
+  port on the shared external switch (netc.toml ``[external]``).
 - mutual peering -> a pair of peered router ports and a static route each way.
 
 Lowering is pure: the same world, passes and existing allocations give the same rows.
@@ -39,7 +40,7 @@ from netc.compiler.rows import (KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, R
 from netc.diagnostics import Diagnostics
 from netc.gc_pause import gc_paused
 from netc.ir.checks import check_dnat_targets
-from netc.ir.model import PEER_LINK_NETWORK, Project, Subnet
+from netc.ir.model import PEER_LINK_NETWORK, Dnat, Project, Subnet
 from netc.ir.world import World
 
 ALLOW_PRIORITY = 1002
@@ -233,12 +234,17 @@ class _Lowering:
     def nat(self, project: Project) -> None:
         external = self.world.settings.external
         snat_ips = [s.external_ip for s in project.snat if s.external_ip is not None]
-        dnats = [d for d in project.dnat if d.external_ip and d.internal_ip]
-        if external is None or not (snat_ips or dnats) or project.vpc_cidr is None:
+        usable = [d for d in project.dnat if d.external_ip and d.internal_ip]
+        dnats = [d for d in usable if d.forwards_port]
+        floating = [d for d in usable if d.one_to_one]
+        if external is None or not (snat_ips or dnats or floating) or project.vpc_cidr is None:
             return
         ext_net = IPv4Network(external.cidr)
         lrp_name = f"lrp.{names.dotted(project.key)}.gw"
-        address = snat_ips[0] if snat_ips else dnats[0].external_ip
+        # The gateway port's own address: the SNAT address, else a forwarded one, else
+        # (only floating IPs) the first floating IP.
+        address = (snat_ips[0] if snat_ips else dnats[0].external_ip if dnats
+                   else floating[0].external_ip)
         chassis = [self.add("Gateway_Chassis", f"gwc:{project.key}:{name}", project, {
             "name": f"{lrp_name}.{name}", "chassis_name": name,
             "priority": len(external.gateway_chassis) - index,
@@ -256,6 +262,11 @@ class _Lowering:
         for ip in dict.fromkeys(snat_ips):
             self.router_ref(project, "nat", self.add("NAT", f"snat:{project.key}:{ip}", project, {
                 "type": "snat", "external_ip": str(ip), "logical_ip": str(project.vpc_cidr)}))
+        first_of_ip: dict[IPv4Address, Dnat] = {}
+        for dnat in floating:
+            first_of_ip.setdefault(dnat.external_ip, dnat)
+        for dnat in first_of_ip.values():
+            self.floating_ip(project, dnat, gateway_address=dnat.external_ip == address)
         for protocol in sorted({d.protocol for d in dnats}):
             vips = {f"{d.external_ip}:{d.external_port}": f"{d.internal_ip}:{d.internal_port}"
                     for d in dnats if d.protocol == protocol}
@@ -263,6 +274,23 @@ class _Lowering:
                 "Load_Balancer", f"lb:{project.key}:{protocol}", project, {
                     "name": f"lb.{names.dotted(project.key)}.{protocol}",
                     "protocol": protocol, "vips": dict(sorted(vips.items()))}))
+
+    def floating_ip(self, project: Project, dnat: Dnat, gateway_address: bool) -> None:
+        """A 1:1 DNAT: one dnat_and_snat NAT row, DNAT of every packet to the external IP
+        and SNAT of the internal IP's own traffic (a /32, longer than the VPC's SNAT
+        prefix, so it wins); centralised on the gateway chassis, as SNAT is.
+
+        When the external IP is also the gateway port's own address (a project whose NAT
+        is only floating IPs), OVN drops what is sent to it unless it is an SNAT address
+        (ovn-northd 23.03, lr_in_ip_input): there the row is written as its two halves, a
+        dnat row and an snat row, which together do what dnat_and_snat does."""
+        ip, logical = str(dnat.external_ip), str(dnat.internal_ip)
+        rows = (("dnat", "dnat"), ("snat", "snat")) if gateway_address else \
+            (("dnat", "dnat_and_snat"),)
+        for prefix, kind in rows:
+            self.router_ref(project, "nat", self.add(
+                "NAT", f"{prefix}:{project.key}:{ip}", project, {
+                    "type": kind, "external_ip": ip, "logical_ip": logical}))
 
     def external_switch_port(self, project: Project, lrp_name: str) -> None:
         external = self.world.settings.external

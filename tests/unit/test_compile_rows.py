@@ -56,7 +56,8 @@ def test_rows_are_well_formed(case: Path):
     world, rows = compiled(case)
     enums = {("ACL", "direction"): {"from-lport", "to-lport"},
              ("ACL", "action"): {"allow", "allow-related", "drop"},
-             ("NAT", "type"): {"snat"}, ("Load_Balancer", "protocol"): {"tcp", "udp"}}
+             ("NAT", "type"): {"snat", "dnat", "dnat_and_snat"},
+             ("Load_Balancer", "protocol"): {"tcp", "udp"}}
     for row in rows:
         ids = row.columns["external_ids"]
         assert ids[OWNER_KEY] == world.settings.owner and ids[KEY_KEY] == row.key
