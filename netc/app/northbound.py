@@ -13,6 +13,7 @@ from netc.backends.ovn_nb.ovsdb import OvsdbClient, OvsdbError, SslFiles
 from netc.backends.ovn_nb.remote import RemoteError, resolve_remote
 from netc.backends.ovn_nb.state import OwnedState
 from netc.compiler.lower import allocations_in, compile_world, vpc_allocations_in
+from netc.compiler.peering import database_view
 from netc.config import Settings
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.frontend import recheck_with_existing
@@ -47,11 +48,15 @@ def open_northbound(remote: str | None, settings: Settings, diagnostics: Diagnos
 
 
 def plan_live(state: OwnedState, world: World, *, prune: bool = False) -> LivePlan:
-    """Compile ``world`` keeping the addresses and VPC blocks ``state`` holds, and diff
-    it against ``state`` for the projects of the intent (all owned ones with ``prune``)."""
+    """Compile ``world`` keeping the addresses, VPC blocks and peering links ``state``
+    holds, and diff it against ``state`` for the projects of the intent (all owned ones
+    with ``prune``). A peering with an owned project outside the intent is the one the
+    database has (contract section 4, Scope), unless ``prune`` destroys that project."""
     diagnostics = Diagnostics()
     with gc_paused():
-        world = recheck_with_existing(world, vpc_allocations_in(state.rows), diagnostics)
+        outside, links = database_view(state.rows, set(world.projects))
+        world = recheck_with_existing(world, vpc_allocations_in(state.rows), diagnostics,
+                                      {} if prune else outside, links)
         if diagnostics.has_errors:  # e.g. a held block now overlaps a declared one
             return LivePlan(state, Plan(), changes_of(Plan()), diagnostics)
         compilation = compile_world(world, existing=allocations_in(state.rows),

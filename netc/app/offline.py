@@ -16,9 +16,10 @@ from netc.backends.dryrun.snapshot import SnapshotError, load_snapshot
 from netc.compiler.ipam import Existing
 from netc.compiler.lower import (Compilation, allocations_in, compile_world,
                                  vpc_allocations_in)
+from netc.compiler.peering import database_view
 from netc.config import Settings
 from netc.diagnostics import Code, Diagnostics, Location
-from netc.frontend import check_paths
+from netc.frontend import check_paths, recheck_with_existing
 
 
 def compile_paths(paths: list[str], settings: Settings, diagnostics: Diagnostics,
@@ -49,9 +50,19 @@ def plan_against(paths: list[str], settings: Settings, snapshot: str, prune: boo
     except SnapshotError as error:
         diagnostics.error(Code.FILE_ERROR, str(error), Location(snapshot))
         return None
-    compilation = compile_paths(paths, settings, diagnostics, allocations_in(actual),
-                                vpc_allocations_in(actual))
-    if compilation is None:
+    existing_vpcs = vpc_allocations_in(actual)
+    result = check_paths(paths, settings, diagnostics, existing_vpcs)
+    if not result.ok:
+        return None
+    # the snapshot stands for the database: peerings with its projects outside the
+    # intent are the ones it has (contract section 4, Scope), as a live plan sees them
+    outside, links = database_view(actual, set(result.world.projects))
+    world = recheck_with_existing(result.world, existing_vpcs, diagnostics,
+                                  {} if prune else outside, links)
+    if diagnostics.has_errors:
+        return None
+    compilation = compile_world(world, existing=allocations_in(actual), diagnostics=diagnostics)
+    if diagnostics.has_errors:
         return None
     scope = set(compilation.projects)
     return OfflinePlan(diff_rows(compilation.rows, actual, scope, prune), compilation, scope)

@@ -88,10 +88,22 @@ def initial_program(world: World) -> AclProgram:
         if group.includes:
             includes[group.key] = group.includes
         for rule in group.rules:
+            if _names_a_peer_out_of_view(world, rule):
+                continue
             spec = spec_of_rule(rule, group.project)
             if spec is not None:
                 specs.append(spec)
     return AclProgram(specs=tuple(sorted(set(specs), key=AclSpec.sort_key)), includes=includes)
+
+
+def _names_a_peer_out_of_view(world: World, rule: Rule) -> bool:
+    """``sg:`` of a listed peer that is neither in the intent nor, planning against a
+    database, peered there: the checks warn, and the rule allows nothing."""
+    if rule.remote is None or rule.remote.group is None:
+        return False
+    owner = rule.remote.group.rpartition("/")[0]
+    project = rule.group.rpartition("/")[0]
+    return owner != project and not world.mutually_peered(project, owner)
 
 
 DROP_ACLS_PER_WORLD = 2

@@ -35,6 +35,7 @@ from netc.compiler.ipam import Allocation, Existing, allocate
 from netc.compiler.match import acl_match
 from netc.compiler.passes import PASSES, run_passes
 from netc.compiler.passes.expand_includes import expand_includes
+from netc.compiler.peering import peer_links
 from netc.compiler.rows import (KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, Row,
                                 RowSet)
 from netc.diagnostics import Diagnostics
@@ -46,7 +47,6 @@ from netc.ir.world import World
 ALLOW_PRIORITY = 1002
 DROP_PRIORITY = 1001
 DHCP_LEASE_SECONDS = "43200"
-PEER_LINK_PREFIX = 30
 DROP_GROUP_KEY = "pg:drop"
 EXTERNAL_SWITCH_KEY = "switch:external"
 PORT_KEY_PREFIX = "port:"
@@ -310,27 +310,34 @@ class _Lowering:
     # -- peering -------------------------------------------------------------------
 
     def peerings(self, projects: list[Project]) -> None:
-        pairs = [(a, b) for i, a in enumerate(projects) for b in projects[i + 1:]
-                 if self.world.mutually_peered(a.key, b.key)
-                 and a.vpc_cidr is not None and b.vpc_cidr is not None]
-        links = _peer_links([(a.key, b.key) for a, b in pairs])
+        """Both ends of each link between two projects in the intent; the in-view end
+        of a link with a peer the database holds outside the intent (netc.compiler.peering)."""
+        cidrs = {p.key: p.vpc_cidr for p in projects}
+        cidrs.update((key, o.vpc_cidr) for key, o in self.world.outside.items())
+        pairs = sorted({(min(p.key, peer), max(p.key, peer)) for p in projects
+                        for peer in p.peers if self.world.mutually_peered(p.key, peer)
+                        and cidrs[p.key] is not None and cidrs.get(peer) is not None})
+        links = peer_links(pairs, self.world.peer_links)
         for (a, b), link in zip(pairs, links):
             hosts = list(link.hosts())
-            names_ = {a.key: f"lrp.{names.dotted(a.key)}.peer.{names.dotted(b.key)}",
-                      b.key: f"lrp.{names.dotted(b.key)}.peer.{names.dotted(a.key)}"}
+            names_ = {a: f"lrp.{names.dotted(a)}.peer.{names.dotted(b)}",
+                      b: f"lrp.{names.dotted(b)}.peer.{names.dotted(a)}"}
             for this, other, mine, theirs in ((a, b, hosts[0], hosts[1]),
                                               (b, a, hosts[1], hosts[0])):
-                key = f"{this.key}>{other.key}"
-                self.router_ref(this, "ports", self.add(
-                    "Logical_Router_Port", f"lrp-peer:{key}", this, {
-                        "name": names_[this.key],
+                project = self.world.projects.get(this)
+                if project is None:
+                    continue  # the other side's rows are its own plan's
+                key = f"{this}>{other}"
+                self.router_ref(project, "ports", self.add(
+                    "Logical_Router_Port", f"lrp-peer:{key}", project, {
+                        "name": names_[this],
                         "mac": self.allocation.macs.derive(f"lrp-peer:{key}"),
                         "networks": [f"{mine}/{link.prefixlen}"],
-                        "peer": names_[other.key]}, peer=other.key))
-                self.router_ref(this, "static_routes", self.add(
-                    "Logical_Router_Static_Route", f"route-peer:{key}", this, {
-                        "ip_prefix": str(other.vpc_cidr), "nexthop": str(theirs),
-                        "output_port": names_[this.key]}, peer=other.key))
+                        "peer": names_[other]}, peer=other))
+                self.router_ref(project, "static_routes", self.add(
+                    "Logical_Router_Static_Route", f"route-peer:{key}", project, {
+                        "ip_prefix": str(cidrs[other]), "nexthop": str(theirs),
+                        "output_port": names_[this]}, peer=other))
 
     # -- security ------------------------------------------------------------------
 
@@ -384,8 +391,17 @@ class _Lowering:
             if spec.groups == (group,):
                 terms.append(f"${self.member_set(group)}")
             else:
-                terms.append(f"${self.pg_name((group,))}_ip4")
+                terms.append(f"${self.remote_pg_name(group)}_ip4")
         return terms
+
+    def remote_pg_name(self, group: str) -> str:
+        """The port group of ``group``: its name in the database for a peer outside the
+        intent (the checks made sure it is there), else the name netc gives it."""
+        owner, _, name = group.rpartition("/")
+        outside = self.world.outside.get(owner)
+        if outside is not None and name in outside.port_groups:
+            return outside.port_groups[name]
+        return self.pg_name((group,))
 
     def member_set(self, group: str) -> str:
         """netc's own address set of a group's member IPs, for rules of the group that
@@ -460,20 +476,3 @@ def _ovn_set(items: list[str]) -> str:
 
 def _ovn_direction(direction: str) -> str:
     return "to-lport" if direction == "ingress" else "from-lport"
-
-
-def _peer_links(pairs: list[tuple[str, str]]) -> list[IPv4Network]:
-    """A /30 of 169.254.0.0/16 per peered pair, picked by a hash of the pair (probing on
-    collision) so that a pair keeps its link when other pairs come and go."""
-    slots = 2 ** (PEER_LINK_PREFIX - PEER_LINK_NETWORK.prefixlen)
-    used: set[int] = set()
-    links = []
-    for a, b in pairs:
-        slot = int(names.short_hash(a, b), 16) % slots
-        while slot in used:
-            slot = (slot + 1) % slots
-        used.add(slot)
-        size = 2 ** (32 - PEER_LINK_PREFIX)
-        links.append(IPv4Network((int(PEER_LINK_NETWORK.network_address) + slot * size,
-                                  PEER_LINK_PREFIX)))
-    return links

@@ -306,10 +306,15 @@ def check_groups_exist(world: World, out: Diagnostics) -> None:
                       f"{name!r} does not exist in {project_key}{_suggest(name, known)}",
                       rule.loc(rule.remote_field))
         elif world.mutually_peered(project_key, owner_key):
-            known = world.projects[owner_key].groups
+            outside = world.outside.get(owner_key)  # a peer of the database, not the intent
+            if outside is not None and name in outside.port_groups:
+                continue
+            known = outside.port_groups if outside is not None else \
+                world.projects[owner_key].groups
             out.error(Code.SECURITY_GROUP_NOT_FOUND,
                       f"rule of group {rule.group.rpartition('/')[2]}: security group "
                       f"{name!r} does not exist in peered project {owner_key}"
+                      f"{' (in the database)' if outside is not None else ''}"
                       f"{_suggest(name, known)}", rule.loc(rule.remote_field))
     _check_malformed_group_references(world, out)
 
@@ -371,13 +376,28 @@ def _cycle_through(component: nx.DiGraph, start: str) -> list[str]:
 
 
 def check_cross_tenant_references(world: World, out: Diagnostics) -> None:
-    """CROSS_TENANT_REFERENCE: ``sg:ORG/PROJECT/NAME`` of a project not mutually peered."""
+    """CROSS_TENANT_REFERENCE: ``sg:ORG/PROJECT/NAME`` of a project not mutually peered.
+
+    A listed peer that is not in view (neither in the intent nor, for a plan, in the
+    database) is not an error here: check_peerings warns of it once (contract 4, Scope).
+    """
     for group in world.groups():
+        project = world.projects[group.project]
         for rule in group.rules:
             if rule.remote is None or rule.remote.group is None:
                 continue
             owner = rule.remote.group.rpartition("/")[0]
-            if owner != group.project and not world.mutually_peered(group.project, owner):
+            if owner == group.project or world.mutually_peered(group.project, owner):
+                continue
+            if owner in project.peers and not world.in_view(owner):
+                continue
+            if owner in world.outside and owner in project.peers:
+                out.error(Code.CROSS_TENANT_REFERENCE,
+                          f"rule of group {group.name} refers to sg:{rule.remote.group}, but "
+                          f"the database holds no peering of {owner} with {group.project} "
+                          f"(no link in {owner}'s rows); apply the two projects together to "
+                          "peer them, or refer to a CIDR", rule.loc(rule.remote_field))
+            else:
                 out.error(Code.CROSS_TENANT_REFERENCE,
                           f"rule of group {group.name} refers to sg:{rule.remote.group}, but "
                           f"{group.project} and {owner} do not peer each other; list each in "
@@ -403,11 +423,19 @@ def check_peerings(world: World, out: Diagnostics) -> None:
                 out.error(Code.SCHEMA_ERROR,
                           f"{project.key} lists itself in peerings; remove it "
                           "(a project always reaches its own ports)", where())
+            elif peer in world.outside:  # planning part of what the database holds
+                if not world.mutually_peered(project.key, peer):
+                    out.warning(Code.PEERING_NOT_MUTUAL,
+                                f"{peer} is not in the intent and its rows in the database "
+                                f"hold no peering with {project.key}, so the peering has no "
+                                "effect; apply the two projects together to peer them",
+                                where())
             elif peer not in world.projects:
                 out.warning(Code.PEERING_NOT_MUTUAL,
-                            f"peer {peer} is not in the checked intent, so the peering has no "
-                            f"effect; check it together with {peer}'s file, which must list "
-                            f"{project.key}", where())
+                            f"peer {peer} is not in the checked intent: a compile leaves "
+                            "out the peering and the rules naming its groups, a plan or apply "
+                            f"keeps the peering the database has; check it together with "
+                            f"{peer}'s file, which must list {project.key}", where())
             elif project.key not in world.projects[peer].peers:
                 out.warning(Code.PEERING_NOT_MUTUAL,
                             f"{peer} does not list {project.key} in its peerings (declared "
@@ -736,6 +764,10 @@ CHECKS = (
 )
 """Every check, in the order their diagnostics are most useful to read."""
 
+DATABASE_CHECKS = (check_groups_exist, check_cross_tenant_references, check_peerings)
+"""The checks whose verdict depends on the database's projects outside the intent
+(``World.outside``): run again when a plan sees them (netc.frontend)."""
+
 
 def run_checks(world: World, out: Diagnostics) -> None:
     salvaged = any(doc.withheld is not None for doc in world.documents)
@@ -793,4 +825,3 @@ def _consequences_of_cuts(world: World) -> set[tuple]:
                 if owner != project.key and (peerings_cut(owner) or peerings_cut(project.key)):
                     hide(Code.CROSS_TENANT_REFERENCE, rule.loc(rule.remote_field))
     return hidden
-

@@ -168,3 +168,19 @@ class Project(Element):
     dnat: list[Dnat] = field(default_factory=list)
     peers: tuple[str, ...] = ()
     """Project keys this project lists in ``peerings`` (one-sided ones included)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideProject:
+    """A project netc owns in the database but that is not in the intent in view: what a
+    plan of the projects in view needs of it (contract section 4, Scope). Read from
+    its rows (:func:`netc.compiler.peering.database_view`), never changed."""
+
+    key: str
+    vpc_cidr: IPv4Network | None
+    """Its router's ``netc:cidr``."""
+    peers: frozenset[str]
+    """Projects its rows hold a peering link to (its ``lrp-peer:KEY>PEER`` ports): the
+    peerings the database has, mutual when they were written."""
+    port_groups: dict[str, str]
+    """Security group name -> its Port_Group's OVN name (``$NAME_ip4`` in matches)."""
