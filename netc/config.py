@@ -26,6 +26,7 @@ class NetworkSettings(_Section):
     vpc_prefix: int = Field(16, ge=1, le=30, description="Size of a VPC taken from the pool.")
     default_subnet_size: int = Field(24, ge=1, le=30)
     ovn_northbound_endpoint: str = "tcp:127.0.0.1:6641"
+    ovn_southbound_endpoint: str = "tcp:127.0.0.1:6642"
 
     @field_validator("cidr_pool")
     @classmethod
