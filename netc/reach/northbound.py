@@ -15,6 +15,8 @@ misread as having no effect.
 
 from __future__ import annotations
 
+import functools
+
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
 
@@ -49,19 +51,24 @@ def lsp_ips(lsp: Row) -> list[IPv4Address]:
     router and localnet ports, whose addresses are not their own."""
     if lsp.columns.get("type"):
         return []
+    return list(_ips(tuple(lsp.columns.get("addresses", [])), lsp.columns["name"]))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _ips(addresses: tuple[str, ...], name: str) -> tuple[IPv4Address, ...]:
     ips = []
-    for entry in lsp.columns.get("addresses", []):
+    for entry in addresses:
         words = entry.split()
         if words[0] in ("router", "unknown", "dynamic"):
-            raise UnsupportedRows(f"port {lsp.columns['name']}: addresses {entry!r} "
+            raise UnsupportedRows(f"port {name}: addresses {entry!r} "
                                   "is not modelled (netc writes static addresses)")
         for word in words[1:]:
             try:
                 ips.append(IPv4Address(word))
             except ValueError:
-                raise UnsupportedRows(f"port {lsp.columns['name']}: address {word!r} is "
+                raise UnsupportedRows(f"port {name}: address {word!r} is "
                                       "not IPv4") from None
-    return ips
+    return tuple(ips)
 
 
 def lsp_mac(lsp: Row) -> int | None:
@@ -119,7 +126,13 @@ class Northbound:
         self.by_port_key = {key: lsp for lsp in self.lsps.values()
                             if (key := port_key(lsp)) is not None}
         self._matches: dict[str, Match] = {}
+        self.constant_cache: dict = {}
+        """Parsed constants of address sets and port groups, filled by the match parser."""
         self._acls: dict[str, tuple[Row, ...]] = {}
+        self._groups_on: dict[str, list[Row]] | None = None
+        self._router_lsps: dict[str, Row] | None = None
+        self._owners: dict[str, dict[IPv4Address, list[Row]]] = {}
+        self._interfaces: dict[str, list[IPv4Interface]] = {}
 
     def _table(self, table: str) -> list[Row]:
         return [self.rows.tables[table][key] for key in sorted(self.rows.tables.get(table, {}))]
@@ -178,12 +191,23 @@ class Northbound:
         if switch_key not in self._acls:
             switch = self.rows.get("Logical_Switch", switch_key)
             found = {acl.key: acl for acl in self.refs(switch, "acls", "ACL")}
-            for group in self.port_groups.values():
-                members = self.refs(group, "ports", "Logical_Switch_Port")
-                if any(self.switch_of.get(lsp.columns["name"]) is switch for lsp in members):
-                    found.update((acl.key, acl) for acl in self.refs(group, "acls", "ACL"))
+            for group in self.groups_on(switch_key):
+                found.update((acl.key, acl) for acl in self.refs(group, "acls", "ACL"))
             self._acls[switch_key] = tuple(found[key] for key in sorted(found))
         return self._acls[switch_key]
+
+    def groups_on(self, switch_key: str) -> list[Row]:
+        """The port groups with at least one port on the switch, by name."""
+        if self._groups_on is None:
+            index: dict[str, dict[str, Row]] = {}
+            for name, group in self.port_groups.items():
+                for lsp in self.refs(group, "ports", "Logical_Switch_Port"):
+                    switch = self.switch_of.get(lsp.columns["name"])
+                    if switch is not None:
+                        index.setdefault(switch.key, {})[name] = group
+            self._groups_on = {key: [groups[n] for n in sorted(groups)]
+                               for key, groups in index.items()}
+        return self._groups_on.get(switch_key, [])
 
     def stateful(self, switch_key: str) -> bool:
         """A switch with an allow-related ACL (or a load balancer) tracks connections,
@@ -194,6 +218,12 @@ class Northbound:
 
     # -- routing facts
     def lrp_interfaces(self, lrp: Row) -> list[IPv4Interface]:
+        found = self._interfaces.get(lrp.key)
+        if found is None:
+            found = self._interfaces[lrp.key] = self._parse_interfaces(lrp)
+        return found
+
+    def _parse_interfaces(self, lrp: Row) -> list[IPv4Interface]:
         found = []
         for network in lrp.columns.get("networks", []):
             try:
@@ -205,23 +235,31 @@ class Northbound:
 
     def router_lsp_of(self, lrp_name: str) -> Row | None:
         """The switch port of type router that joins ``lrp_name`` to its switch."""
-        for lsp in self.lsps.values():
-            if lsp.columns.get("type") == "router" and \
-                    lsp.columns.get("options", {}).get("router-port") == lrp_name:
-                return lsp
-        return None
+        if self._router_lsps is None:
+            self._router_lsps = {}
+            for lsp in self.lsps.values():
+                if lsp.columns.get("type") == "router":
+                    target = lsp.columns.get("options", {}).get("router-port")
+                    self._router_lsps.setdefault(target, lsp)
+        return self._router_lsps.get(lrp_name)
 
     def owner_of_ip(self, switch: Row, ip: IPv4Address) -> Row | None:
         """The port on ``switch`` that answers ARP for ``ip``: a VM port by its
         addresses, a router port by its router port's networks."""
-        found = []
-        for lsp in self.refs(switch, "ports", "Logical_Switch_Port"):
-            if lsp.columns.get("type") == "router":
-                lrp = self.lrps.get(lsp.columns.get("options", {}).get("router-port"))
-                if lrp is not None and any(i.ip == ip for i in self.lrp_interfaces(lrp)):
-                    found.append(lsp)
-            elif not lsp.columns.get("type") and ip in lsp_ips(lsp):
-                found.append(lsp)
+        owners = self._owners.get(switch.key)
+        if owners is None:
+            owners = self._owners[switch.key] = {}
+            for lsp in self.refs(switch, "ports", "Logical_Switch_Port"):
+                if lsp.columns.get("type") == "router":
+                    lrp = self.lrps.get(lsp.columns.get("options", {}).get("router-port"))
+                    addresses = [i.ip for i in self.lrp_interfaces(lrp)] if lrp else []
+                elif not lsp.columns.get("type"):
+                    addresses = lsp_ips(lsp)
+                else:
+                    addresses = []
+                for address in dict.fromkeys(addresses):
+                    owners.setdefault(address, []).append(lsp)
+        found = owners.get(ip, ())
         if len(found) > 1:
             names = ", ".join(lsp.columns["name"] for lsp in found)
             raise UnsupportedRows(f"{ip} is claimed by several ports of switch "

@@ -391,9 +391,19 @@ class _Parser:
 
     def address_set(self, token: _Token) -> list[tuple[Value, int | None, str]]:
         name = token.text[1:]
+        cache = getattr(self.names, "constant_cache", None)
+        if cache is not None and name in cache:
+            return cache[name]
         members = self.names.address_set(name) if self.names else None
         if members is None:
             raise self.error(f"no address set named {name!r}", token)
+        constants = self._address_constants(token, name, members)
+        if cache is not None:
+            cache[name] = cache[("list", id(constants))] = constants
+        return constants
+
+    def _address_constants(self, token: _Token, name: str,
+                           members: list[str]) -> list[tuple[Value, int | None, str]]:
         constants = []
         for member in members:
             try:
@@ -408,10 +418,28 @@ class _Parser:
 
     def port_group(self, token: _Token) -> list[tuple[Value, int | None, str]]:
         name = token.text[1:]
+        cache = getattr(self.names, "constant_cache", None)
+        if cache is not None and token.text in cache:
+            return cache[token.text]
         members = self.names.port_group(name) if self.names else None
         if members is None:
             raise self.error(f"no port group named {name!r}", token)
-        return [(port, None, "string") for port in members]
+        constants = [(port, None, "string") for port in members]
+        if cache is not None:
+            cache[token.text] = cache[("list", id(constants))] = constants
+        return constants
+
+    def typed(self, token: _Token, field: _Field, constants: list) -> tuple[_Const, ...]:
+        name = token.text
+        typed: list[_Const] = []
+        for value, mask, kind in constants:
+            if (kind == "string") != (field.width == 0):
+                raise self.error(f"{name} cannot be compared with {value!r}", token)
+            if field.width and int(value) >> field.width:
+                raise self.error(f"{value} does not fit the {field.width}-bit field {name}",
+                                 token)
+            typed.append(_Const(value, mask))
+        return tuple(typed)
 
     # -- typing and OVN's rules for a comparison
     def comparison(self, token: _Token, op: str, constants: list) -> Expr:
@@ -429,18 +457,19 @@ class _Parser:
         if op not in ("==", "!="):
             if len(constants) != 1 or constants[0][1] is not None:
                 raise self.error(f"{op} takes one unmasked constant", token)
-        typed: list[_Const] = []
-        for value, mask, kind in constants:
-            if (kind == "string") != (field.width == 0):
-                raise self.error(f"{name} cannot be compared with {value!r}", token)
-            if field.width and int(value) >> field.width:
-                raise self.error(f"{value} does not fit the {field.width}-bit field {name}",
-                                 token)
-            typed.append(_Const(value, mask))
+        cache = getattr(self.names, "constant_cache", None)
+        key = (id(constants), name)
+        known = cache.get(key) if cache is not None else None
+        if known is not None and known[0] is constants:
+            typed = known[1]
+        else:
+            typed = self.typed(token, field, constants)
+            if cache is not None and cache.get(("list", id(constants))) is constants:
+                cache[key] = (constants, typed)
         if not typed:  # OVN turns a comparison with an empty set into a constant
             return _Bool(op == "!=")
         prerequisite = self.predicate(field.prerequisite) if field.prerequisite else None
-        return _Compare(name, op, tuple(typed), prerequisite)
+        return _Compare(name, op, typed, prerequisite)
 
 
 @functools.cache
