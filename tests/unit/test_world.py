@@ -40,14 +40,14 @@ def test_a_held_block_later_declared_elsewhere_is_given_up():
 def test_address_ranges_agree_with_pairwise_overlaps():
     from hypothesis import given, strategies as st
 
-    from netc.ir.world import _AddressRanges
+    from netc.ir.world import AddressRanges
 
     networks = st.builds(lambda a, p: IPv4Network((a >> (32 - p) << (32 - p), p)),
                          st.integers(0, 2**32 - 1), st.integers(8, 30))
 
     @given(st.lists(networks, max_size=12), networks)
     def agree(added, probe):
-        ranges = _AddressRanges(added)
+        ranges = AddressRanges(added)
         assert ranges.overlaps(probe) == any(probe.overlaps(n) for n in added)
 
     agree()
