@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Iterable
 
 from netc.config import load_settings
 from netc.diagnostics import Diagnostics
@@ -139,11 +140,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0 if status.running else 1
 
 
-def _write_output(text: str, path: str | None) -> None:
+def _write_output(text: str | Iterable[str], path: str | None) -> None:
+    """Write ``text`` (or its pieces, so a large output is never held whole) to
+    ``path``, or to stdout."""
+    pieces = [text] if isinstance(text, str) else text
     if path and path != "-":
-        Path(path).write_text(text, encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as out:
+            out.writelines(pieces)
     else:
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -158,7 +163,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if compilation is None:
         return 1
     rows = compilation.rows
-    _write_output(rows.dumps() if args.format == "json" else render_nbctl(rows), args.output)
+    _write_output(rows.chunks() if args.format == "json" else render_nbctl(rows), args.output)
     print(f"compiled: {len(rows)} row(s), {rows.count('ACL')} ACL(s)", file=sys.stderr)
     return 0
 
@@ -220,50 +225,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from netc.reach.matrix import all_questions, allowed_by_pair, compiled_matrix, probes
+    from netc.reach.commands import verify_command
 
-    if args.nb:
-        print("netc verify: error: --nb (cross-checking against a live OVN with ovn-trace) "
-              "is not available yet; run netc verify without it for the offline check",
-              file=sys.stderr)
-        return 1
-    diagnostics = Diagnostics()
-    settings = load_settings(args.config, diagnostics)
-    matrix = None if diagnostics.has_errors else compiled_matrix(args.paths, settings,
-                                                                 diagnostics)
-    print_diagnostics(diagnostics)
-    if matrix is None:
-        return 1
-    kinds = probes(matrix.world)
-    questions = all_questions(matrix.world, kinds)
-    try:
-        answers = matrix.answers(questions)
-    except (LookupError, ValueError) as error:
-        print(f"netc verify: error: {error}", file=sys.stderr)
-        return 1
-    allowed = allowed_by_pair(answers)
-    wrong = [a for a in answers if not a.agree]
-    if args.format == "json":
-        print(json.dumps({
-            "agree": not wrong, "questions": len(questions),
-            "allowed": [{"from": src, "to": dst, "traffic": [str(t) for t in traffic]}
-                        for (src, dst), traffic in sorted(allowed.items())],
-            "disagreements": [{"from": a.question.src, "to": a.question.dst,
-                               "traffic": str(a.question.traffic),
-                               "intent": "allow" if a.reference.allow else "deny",
-                               "rows": "allow" if a.delivery.allow else "deny",
-                               "replies": a.delivery.reply, "detail": a.explain()}
-                              for a in wrong]}, indent=2))
-    else:
-        for (src, dst), traffic in sorted(allowed.items()):
-            print(f"{src} -> {dst}: {', '.join(map(str, traffic))}")
-        for answer in wrong:
-            print(f"DISAGREE {answer.explain()}")
-    ports = len({q.src for q in questions})
-    verdict = f"{len(wrong)} disagreement(s)" if wrong else "intent and compiled rows agree"
-    print(f"verify: {ports} port(s), {len(kinds)} probe(s), {len(questions)} question(s): "
-          f"{verdict}", file=sys.stderr)
-    return 1 if wrong else 0
+    return verify_command(args)
 
 
 # -- the live commands: plan --nb and apply ------------------------------------------
@@ -453,6 +417,26 @@ def _apply_saved(args: argparse.Namespace, started: float) -> int:
     return _applied(outcome, started)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from netc.service.server import run
+
+    return run(args)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from netc.service.export import export_store
+
+    diagnostics = Diagnostics()
+    written = export_store(args.store, args.projects, args.output, diagnostics,
+                           config=args.service_config)
+    print_diagnostics(diagnostics)
+    if written is None:
+        return 1
+    if args.output:
+        print(f"exported {written} project(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -600,20 +584,67 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(func=cmd_explain)
 
     verify = commands.add_parser(
-        "verify", help="check that the compiled rows do what the intent means",
-        description="Build the reachability matrix of every ordered pair of ports, "
-                    "for tcp/udp ports at the edges of every rule's ranges, icmp and "
-                    "another IP protocol, twice: by the meaning of the intent, and by "
-                    "evaluating the compiled OVN rows (ACLs, port groups, address sets, "
-                    "routers) as OVN would. Prints what is allowed, then any "
-                    "disagreement. Exit 0 when they agree, 1 when not or on errors.")
+        "verify", help="who may reach whom, by classes of ports; checked against the rows "
+                       "or, with --nb, against OVN itself",
+        description="Print the reachability matrix of the intent by classes of ports that "
+                    "every rule treats alike: project to project, then class to class, "
+                    "with the allowed traffic. Offline, also hold the compiled OVN rows "
+                    "(ACLs, port groups, address sets, routers) to it on every class pair "
+                    "for all traffic. With --nb, form the classes from what the Northbound "
+                    "really holds (foreign rows included) and trace a new connection's "
+                    "first packet for every class pair with ovn-trace against the "
+                    "Southbound northd computed. Any traffic between projects that do not "
+                    "peer each other is an error. Exit 0 when everything agrees, 1 on any "
+                    "disagreement or error.")
     _add_paths(verify)
-    verify.add_argument("--nb", metavar="REMOTE",
-                        help="NOT AVAILABLE YET: cross-check against a live OVN with "
-                             "ovn-trace; today verify is offline only")
-    verify.add_argument("--format", choices=("text", "json"), default="text",
-                        help="text (default) or JSON")
+    _add_remote(verify)
+    verify.add_argument("--sb", metavar="REMOTE",
+                        help="Southbound DB for ovn-trace (with --nb; default: $OVN_SB_DB, "
+                             "then netc.toml ovn_southbound_endpoint)")
+    verify.add_argument("--sample", type=int, default=0, metavar="N",
+                        help="with --nb: trace N more port pairs per class pair")
+    verify.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="with --nb: seed of the --sample choice (default 0)")
+    verify.add_argument("--format", choices=("text", "json", "dot"), default="text",
+                        help="text (default), JSON, or Graphviz dot (the matrix only)")
     verify.set_defaults(func=cmd_verify)
+
+    serve = commands.add_parser(
+        "serve", help="serve the gRPC NetworkService (a VM manager's way in)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the overlay NetworkService over gRPC: every change of a "
+                    "project is stored (SQLite or etcd), compiled by the same compiler as "
+                    "netc compile, and applied to OVN in one transaction before the RPC "
+                    "returns. Also grpc.health.v1, reflection, and HTTP /health, /ready "
+                    "and /metrics. Runs until SIGTERM or SIGINT.")
+    from netc.service.config import EPILOG as SERVE_EPILOG, add_arguments as serve_arguments
+    serve.epilog = SERVE_EPILOG
+    serve_arguments(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    export = commands.add_parser(
+        "export", help="print the projects a netc serve store holds, as intent YAML",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read the projects of a netc serve store and print them as intent "
+                    "YAML (one document per project), or with -o DIR write one file per "
+                    "project plus a netc.toml with the service's owner, pool and external "
+                    "network, so that netc check, plan, explain and verify run in DIR work "
+                    "on what the service built. Exit 0, 1 on errors.",
+        epilog="examples:\n"
+               "  netc export --store sqlite:netc-state.db\n"
+               "  netc export --store sqlite:netc-state.db acme/web -o exported/\n"
+               "  cd exported && netc plan . --nb \"$OVN_NB_DB\"   # No changes.")
+    export.add_argument("--store", required=True, metavar="URL",
+                        help="sqlite:PATH or etcd:http://HOST:PORT[,...]")
+    export.add_argument("projects", nargs="*", metavar="ORG/PROJECT",
+                        help="projects to export (default: all)")
+    export.add_argument("-o", "--output", metavar="DIR",
+                        help="write ORG/PROJECT.yaml files and netc.toml into DIR")
+    export.add_argument("--service-config", metavar="FILE",
+                        help="the service's TOML, for the netc.toml written with -o "
+                             "(owner, pool, external network); default: the service's "
+                             "defaults")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -25,7 +25,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,6 +195,8 @@ class _Channel:
         self._stream = _JsonStream()
         self._inbox: deque[dict] = deque()
         self._next_id = 0
+        self.on_update: Callable[[dict], None] | None = None
+        """Called with each monitor update notification (``update2``) that arrives."""
 
     def close(self) -> None:
         self._sock.close()
@@ -248,10 +250,13 @@ class _Channel:
         return self._inbox.popleft()
 
     def _handle_unsolicited(self, message: dict) -> None:
-        if message.get("method") == "echo" and message.get("id") is not None:
+        method = message.get("method")
+        if method == "echo" and message.get("id") is not None:
             self._send({"id": message["id"], "result": message.get("params", []),
                         "error": None})
-        # Other notifications (monitor updates, lock events) are not used by netc.
+        elif method == "update2" and self.on_update is not None:
+            self.on_update(message)
+        # Other notifications (lock events, ...) are not used by netc.
 
 
 # --- the client ---------------------------------------------------------------------
@@ -275,6 +280,8 @@ class OvsdbClient:
         self.failover_timeout = failover_timeout
         self._channel: _Channel | None = None
         self._preferred = 0
+        self.generation = 0
+        """Counts the connections made: a monitor lives as long as one connection."""
 
     def __enter__(self) -> OvsdbClient:
         self.connect()
@@ -349,6 +356,7 @@ class OvsdbClient:
             channel.close()
             return reason
         self._channel = channel
+        self.generation += 1
         return None
 
     def _call(self, method: str, params: list, *, may_resend: bool,
@@ -393,6 +401,27 @@ class OvsdbClient:
                 raise TransactionError(str(self.endpoint), index if op is not None else None, op,
                                        result["error"], result.get("details", ""), results)
         return results
+
+    def monitor_cond(self, monitor_id: str, requests: Mapping[str, Any],
+                     on_update: Callable[[dict], None], db: str | None = None) -> dict:
+        """Start an RFC 7047 ``monitor_cond`` on the current connection: the initial
+        rows are returned, later changes go to ``on_update`` (one ``update2`` message per
+        committed transaction) whenever this client reads from the server. The monitor
+        ends with the connection: compare :attr:`generation` to know when to restart it."""
+        self.connect()
+        self._channel.on_update = on_update
+        return self._call("monitor_cond", [db or self.database, monitor_id, dict(requests)],
+                          may_resend=False)
+
+    def poll(self) -> bool:
+        """Handle what the server sent meanwhile (monitor updates, echo probes) without
+        waiting; False if the connection is gone."""
+        if self._channel is None:
+            return False
+        if not self._channel.is_alive():
+            self.close()
+            return False
+        return True
 
     # --- helpers ---
 

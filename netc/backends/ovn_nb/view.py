@@ -1,0 +1,306 @@
+"""A live view of the rows one owner holds in the Northbound, kept current by an OVSDB
+``monitor_cond`` instead of being read again for every change.
+
+Why our own client's monitor and not python-ovs's IDL: the IDL mirrors whole tables
+(every foreign row too) and writes through its own transaction objects, while netc
+already builds its one transaction itself (:mod:`~netc.backends.ovn_nb.txn`) and
+needs the owned rows only; a condition on ``netc:owner`` makes the server send just
+those, the same condition :mod:`~netc.backends.ovn_nb.state` reads with.
+
+The view answers per project: the rows of one project plus the global rows (the
+default-drop group, the external switch), as a state that the shared diff and the
+transaction builder take like a full :class:`~netc.backends.ovn_nb.state.OwnedState`,
+but whose ``wait`` guard covers only those rows. Planning one project so costs what
+that project holds, not what the whole database holds, and writers of different
+projects do not fail each other's guards (except on the few global rows).
+
+The view is only a cache: every transaction built from it is guarded by the
+versions it saw, so a stale view costs a retry, never a wrong write. After its own
+commit the caller waits (:meth:`OwnedView.await_commit`) until the monitor has
+delivered that transaction, so the next plan sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from netc.backends.ovn_nb.codec import reader
+from netc.backends.ovn_nb.ovsdb import OvsdbClient
+from netc.backends.ovn_nb.schema import NbSchema
+from netc.backends.ovn_nb.state import owned_tables, owner_condition, read_columns
+from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Row
+
+MONITOR_ID = "netc-owned"
+CATCH_UP_SECONDS = 5.0
+"""How long to wait for the monitor to deliver one's own committed transaction."""
+
+
+class OwnedView:
+    """Every row ``owner`` holds, by table and UUID, decoded on demand."""
+
+    def __init__(self, client: OvsdbClient, schema: NbSchema, owner: str) -> None:
+        self.client = client
+        self.schema = schema
+        self.owner = owner
+        self.lock = threading.RLock()
+        """Held by whoever uses the client: the view and the writers share it."""
+        self._generation = -1
+        self._monitors = 0
+        self._monitor_id = ""
+        self._raw: dict[str, dict[str, dict[str, Any]]] = {}
+        self._key_by_uuid: dict[str, tuple[str, str]] = {}
+        self._uuid_by_key: dict[tuple[str, str], str] = {}
+        self._by_project: dict[str | None, set[tuple[str, str]]] = {}
+        self._decoded: dict[tuple[str, str], Row] = {}
+        self._readers = {table: {name: reader(ctype, self._key_of)
+                                 for name, ctype in schema.table(table).columns.items()}
+                         for table in owned_tables(schema)}
+        self.updates_seen = 0
+
+    # -- keeping current -------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Apply what the server sent since the last call; (re)start the monitor when
+        the connection is new (first use, reconnect, failover to another member)."""
+        with self.lock:
+            if self.client.generation == self._generation and self.client.poll():
+                return
+            self._restart()
+
+    def _restart(self) -> None:
+        self.client.connect()
+        condition = [owner_condition(self.owner)]
+        requests = {table: [{"columns": [c for c in read_columns(table) if c != "_uuid"],
+                             "where": condition}]
+                    for table in owned_tables(self.schema)}
+        self._monitors += 1
+        self._monitor_id = f"{MONITOR_ID}-{self._monitors}"  # a fresh id: the server may
+        initial = self.client.monitor_cond(self._monitor_id, requests, self._on_update)
+        self._generation = self.client.generation        # still hold the old monitor
+        self._raw = {table: {} for table in owned_tables(self.schema)}
+        self._key_by_uuid.clear()
+        self._uuid_by_key.clear()
+        self._by_project.clear()
+        self._decoded.clear()
+        self._apply(initial)
+
+    def _on_update(self, message: dict) -> None:
+        params = message.get("params") or []
+        if len(params) == 2 and params[0] == self._monitor_id:
+            self._apply(params[1])
+            self.updates_seen += 1
+
+    def _apply(self, tables: dict) -> None:
+        for table, changes in tables.items():
+            rows = self._raw.setdefault(table, {})
+            for uuid, change in changes.items():
+                (kind, value), = change.items()
+                if kind == "delete":
+                    self._forget(table, uuid)
+                    rows.pop(uuid, None)
+                    continue
+                if kind == "modify":
+                    value = _modified(rows.get(uuid, {}), value,
+                                      self.schema.table(table).columns)
+                    self._forget(table, uuid)
+                rows[uuid] = value
+                self._remember(table, uuid, value)
+
+    def _remember(self, table: str, uuid: str, row: dict) -> None:
+        ids = dict(row.get("external_ids", ["map", []])[1])
+        key = ids.get(KEY_KEY)
+        if key is None or ids.get(OWNER_KEY) != self.owner or (table, key) in self._uuid_by_key:
+            return  # no identity, or a duplicate of a key (left alone, as the reader does)
+        self._key_by_uuid[uuid] = (table, key)
+        self._uuid_by_key[(table, key)] = uuid
+        project = f"{ids[ORG_KEY]}/{ids[PROJECT_KEY]}" if PROJECT_KEY in ids else None
+        self._by_project.setdefault(project, set()).add((table, key))
+
+    def _forget(self, table: str, uuid: str) -> None:
+        where = self._key_by_uuid.pop(uuid, None)
+        if where is None:
+            return
+        self._uuid_by_key.pop(where, None)
+        self._decoded.pop(where, None)
+        for members in self._by_project.values():
+            members.discard(where)
+
+    def await_commit(self, results: list[dict], touched: dict[str, str]) -> None:
+        """Wait until the monitor has delivered the transaction that gave ``results``:
+        its inserted rows are in the view, or one of the ``touched`` rows (UUID -> the
+        version read before) changed or vanished."""
+        inserted = [r["uuid"][1] for r in results if isinstance(r, dict) and "uuid" in r]
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        with self.lock:
+            while True:
+                if inserted and all(self._known(u) for u in inserted):
+                    return
+                if not inserted and any(self._version(u) != v for u, v in touched.items()):
+                    return
+                if time.monotonic() > deadline or not self.client.poll():
+                    self._generation = -1  # resynchronise from scratch on next use
+                    return
+                time.sleep(0.001)
+
+    def _known(self, uuid: str) -> bool:
+        return any(uuid in rows for rows in self._raw.values())
+
+    def _version(self, uuid: str) -> str | None:
+        for rows in self._raw.values():
+            if uuid in rows:
+                return rows[uuid].get("_version", [None, None])[1]
+        return None
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _key_of(self, uuid: str) -> str | None:
+        where = self._key_by_uuid.get(uuid)
+        return where[1] if where else None
+
+    def row(self, table: str, key: str) -> Row | None:
+        where = (table, key)
+        row = self._decoded.get(where)
+        if row is None:
+            uuid = self._uuid_by_key.get(where)
+            if uuid is None:
+                return None
+            readers = self._readers[table]
+            raw = self._raw[table][uuid]
+            row = Row(table, key, {name: readers[name](datum) for name, datum in raw.items()
+                                   if name in readers})
+            self._decoded[where] = row
+        return row
+
+    def uuid(self, table: str, key: str) -> str | None:
+        return self._uuid_by_key.get((table, key))
+
+    def projects(self) -> set[str]:
+        return {p for p, members in self._by_project.items() if p is not None and members}
+
+    def scoped(self, project: str) -> "ScopedState":
+        """The rows of ``project`` and the global rows, as a state to plan against."""
+        return ScopedState(self, project)
+
+
+class ScopedRows:
+    """A RowSet-like window on the view: iterates the project's and the global rows,
+    answers ``get`` for any owned row (the diff asks which project a referenced row
+    belongs to, so references to other projects' rows are kept)."""
+
+    def __init__(self, view: OwnedView, members: list[tuple[str, str]]) -> None:
+        self.view = view
+        self.members = members
+
+    def get(self, table: str, key: str) -> Row | None:
+        return self.view.row(table, key)
+
+    def __iter__(self) -> Iterator[Row]:
+        for table, key in self.members:
+            yield self.view.row(table, key)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+class ScopedState:
+    """What :func:`~netc.backends.ovn_nb.txn.build_operations` needs of an owned state,
+    for one project: its rows, the UUIDs to address, and a guard on just those rows."""
+
+    duplicates: list = []
+
+    def __init__(self, view: OwnedView, project: str) -> None:
+        self.view = view
+        self.project = project
+        own = sorted(view._by_project.get(project, ()))
+        shared = sorted(view._by_project.get(None, ()))
+        self.rows = ScopedRows(view, own + shared)
+        self._own = own
+        self._shared = shared
+
+    def uuid(self, table: str, key: str) -> str | None:
+        return self.view.uuid(table, key)
+
+    def versions(self) -> dict[str, str]:
+        """UUID -> _version of every row the guard covers."""
+        found = {}
+        for table, key in self._own + self._shared:
+            uuid = self.view.uuid(table, key)
+            found[uuid] = self.view._raw[table][uuid]["_version"][1]
+        return found
+
+    def wait_operations(self) -> list[dict]:
+        """Fail the transaction if a row of the project appeared, vanished or changed
+        (one ``wait`` per table, selected by owner and project), or if one of the
+        global rows read changed (one ``wait`` per row, by UUID)."""
+        org, _, name = self.project.partition("/")
+        condition = ["external_ids", "includes",
+                     ["map", [[OWNER_KEY, self.view.owner], [ORG_KEY, org], [PROJECT_KEY, name]]]]
+        by_table: dict[str, list[str]] = {table: [] for table in owned_tables(self.view.schema)}
+        for table, key in self._own:
+            uuid = self.view.uuid(table, key)
+            by_table[table].append(self.view._raw[table][uuid]["_version"][1])
+        operations = [{"op": "wait", "timeout": 0, "table": table, "where": [condition],
+                       "columns": ["_version"], "until": "==",
+                       "rows": [{"_version": ["uuid", v]} for v in sorted(versions)]}
+                      for table, versions in sorted(by_table.items())]
+        for table, key in self._shared:
+            uuid = self.view.uuid(table, key)
+            operations.append({"op": "wait", "timeout": 0, "table": table,
+                               "where": [["_uuid", "==", ["uuid", uuid]]],
+                               "columns": ["_version"], "until": "==",
+                               "rows": [{"_version": self.view._raw[table][uuid]["_version"]}]})
+        return operations
+
+
+def _modified(old: dict[str, Any], diff: dict[str, Any], types: dict) -> dict[str, Any]:
+    """A row after an ``update2`` ``modify`` (RFC 7047 as extended by ovsdb-server): a
+    scalar column holds its new value; for a set column (optional ones included) the
+    diff holds the elements to add or remove; for a map the pairs to add, to remove
+    (same key and value) or to change (same key, new value)."""
+    row = dict(old)
+    for column, change in diff.items():
+        ctype = types.get(column)
+        before = row.get(column)
+        if ctype is None or ctype.is_scalar:
+            row[column] = change
+        elif ctype.is_map:
+            pairs = {_hashable(k): v for k, v in (before[1] if _tagged(before, "map") else [])}
+            for k, v in change[1]:
+                k = _hashable(k)
+                if k in pairs and pairs[k] == v:
+                    del pairs[k]
+                else:
+                    pairs[k] = v
+            row[column] = ["map", [[list(k) if isinstance(k, tuple) else k, v]
+                                   for k, v in pairs.items()]]
+        else:
+            current = {_hashable(e): e for e in _elements(before)}
+            for element in _elements(change):
+                key = _hashable(element)
+                if key in current:
+                    del current[key]
+                else:
+                    current[key] = element
+            row[column] = ["set", list(current.values())]
+    return row
+
+
+def _tagged(datum: Any, tag: str) -> bool:
+    return isinstance(datum, list) and len(datum) == 2 and datum[0] == tag
+
+
+def _hashable(atom: Any) -> Any:
+    """``["uuid", U]`` atoms as tuples, so they can key a dict."""
+    return tuple(atom) if isinstance(atom, list) else atom
+
+
+def _elements(datum: Any) -> list:
+    """The atoms of a set datum (a lone atom is a set of one)."""
+    if datum is None:
+        return []
+    if _tagged(datum, "set"):
+        return list(datum[1])
+    return [datum]

@@ -1,0 +1,229 @@
+"""Where a mutation becomes stored intent and OVN rows: per project, in batches.
+
+Requests for one project are serialised: the first to arrive while nobody works on
+the project leads, takes every request queued for it meanwhile, and runs them as one
+batch (group commit); the others wait for their answer. A batch is
+
+1. read the project's records (one store read);
+2. run each request's mutation in its own child change set; a refused request
+   is answered at once and leaves nothing behind;
+3. turn the records into the intent model the files use, check it with the checks
+   ``netc check`` runs and compile it with the compiler ``netc compile`` runs (one
+   project: what a request touches); if the checks find errors in a batch of
+   several, each request is run alone to find whose they are;
+4. commit the records in one store transaction guarded by the revisions read (on
+   conflict with another process: back to 1, a bounded number of times);
+5. apply the compiled rows to the Northbound in one transaction; if that fails the
+   store commit is undone, so a failed request changes nothing anywhere.
+
+Only then are the requests answered: an RPC returns after the Northbound commit.
+A process that dies between 4 and 5 leaves records that OVN does not have yet; the
+reconciler (same path, with no mutation) makes OVN catch up on its next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from netc.compiler.lower import compile_world
+from netc.compiler.rows import RowSet
+from netc.config import Settings
+from netc.diagnostics import Code, Diagnostics, Location
+from netc.frontend import check_documents
+from netc.intent.source import Document
+from netc.service import records
+from netc.service.changeset import ChangeSet
+from netc.service.errors import ServiceError
+from netc.service.northbound import ServiceNorthbound
+from netc.service.operations import Context
+from netc.service.store import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+STORE_ATTEMPTS = 8
+"""Batches recomputed after a store conflict before the requests get UNAVAILABLE."""
+
+Mutation = Callable[[ChangeSet, Context], Any]
+
+
+@dataclass
+class Timings:
+    """Where a batch's time went, for the metrics and the benchmark."""
+
+    compile: float = 0.0
+    store: float = 0.0
+    ovn: float = 0.0
+
+
+@dataclass(eq=False)
+class Request:
+    mutation: Mutation
+    reconcile: bool = False
+    """Apply the project's rows even if no record changes (the reconciler)."""
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: ServiceError | None = None
+    changes: int = 0
+    timings: Timings | None = None
+
+    def finish(self, result: Any = None, error: ServiceError | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+
+
+class ServiceSource:
+    """The source map of intent built from stored records: diagnostics name the
+    project, as no file and line exist."""
+
+    def __init__(self, project: str) -> None:
+        self.file = project
+
+    def locate(self, path) -> Location:
+        return Location(self.file)
+
+
+@dataclass
+class _Queue:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[Request] = field(default_factory=list)
+    busy: bool = False
+
+
+class Engine:
+    def __init__(self, store: Store, northbound: ServiceNorthbound, settings: Settings,
+                 observe: Callable[[Timings, int], None] = lambda timings, size: None) -> None:
+        self.store = store
+        self.northbound = northbound
+        self.settings = settings
+        self.observe = observe
+        """Called once per batch with its timings and its number of requests."""
+        self._queues: dict[tuple[str, str], _Queue] = {}
+        self._queues_lock = threading.Lock()
+        self._rng = random.SystemRandom()
+
+    def submit(self, org: str, project: str, mutation: Mutation, *,
+               reconcile: bool = False) -> Request:
+        """Run ``mutation`` on the project (batched with others queued for it) and
+        return the finished request: ``result`` or ``error``."""
+        request = Request(mutation, reconcile)
+        with self._queues_lock:
+            queue = self._queues.setdefault((org, project), _Queue())
+        with queue.lock:
+            queue.pending.append(request)
+            lead = not queue.busy
+            queue.busy = True
+        if lead:
+            self._lead(org, project, queue)
+        request.done.wait()
+        return request
+
+    def _lead(self, org: str, project: str, queue: _Queue) -> None:
+        while True:
+            with queue.lock:
+                batch, queue.pending = queue.pending, []
+                if not batch:
+                    queue.busy = False
+                    return
+            try:
+                self._run(org, project, batch)
+            except ServiceError as error:
+                _fail(batch, error)
+            except StoreUnavailable as error:
+                _fail(batch, ServiceError("STORE_UNAVAILABLE", str(error)))
+            except Exception as error:  # a bug: answer every waiter, keep serving
+                log.exception("batch of %s/%s failed", org, project)
+                _fail(batch, ServiceError("INTERNAL", f"{type(error).__name__}: {error}"))
+
+    def _run(self, org: str, project: str, batch: list[Request]) -> None:
+        timings = Timings()
+        for _ in range(STORE_ATTEMPTS):
+            started = time.monotonic()
+            changeset = ChangeSet.load(self.store, org, project)
+            timings.store += time.monotonic() - started
+            now = int(time.time())
+            context = Context(self.settings, now, self._rng)
+            accepted = []
+            for request in batch:
+                if request.done.is_set():
+                    continue
+                child = changeset.child()
+                try:
+                    result = request.mutation(child, context)
+                except ServiceError as error:
+                    request.finish(error=error)
+                    continue
+                child.merge_into_parent()
+                accepted.append((request, result))
+            if not accepted:
+                return
+            if not changeset.changed and not any(r.reconcile for r, _ in accepted):
+                for request, result in accepted:
+                    request.finish(result)
+                return
+            vpc_key = records.vpc_key(org, project)
+            if changeset.changed and changeset.get(vpc_key) is not None:
+                changeset.put(vpc_key, dict(changeset.get(vpc_key), updated_at=now))
+            started = time.monotonic()
+            rows, diagnostics = self._compile(org, project, changeset)
+            timings.compile += time.monotonic() - started
+            if diagnostics.has_errors:
+                if len(accepted) > 1:
+                    for request, _ in accepted:  # find whose errors they are
+                        self._run(org, project, [request])
+                    return
+                error = next(d for d in diagnostics if d.is_error)
+                accepted[0][0].finish(error=ServiceError.from_diagnostic(error))
+                return
+            revision = None
+            if changeset.changed:
+                started = time.monotonic()
+                revision = changeset.commit()
+                timings.store += time.monotonic() - started
+                if revision is None:
+                    continue  # another process changed the project: read again
+            try:
+                applied = self.northbound.apply(f"{org}/{project}", rows)
+            except ServiceError as error:
+                if revision is not None:
+                    changeset.revert(revision)
+                for request, _ in accepted:
+                    request.finish(error=error)
+                return
+            timings.ovn += applied.seconds
+            self.observe(timings, len(accepted))
+            for request, result in accepted:
+                request.changes = applied.changes
+                request.timings = timings
+                request.finish(result)
+            return
+        _fail(batch, ServiceError("CONFLICT", f"project {org}/{project} kept changing in the "
+                                              f"store during {STORE_ATTEMPTS} attempts"))
+
+    def _compile(self, org: str, project: str, changeset: ChangeSet) -> tuple[RowSet, Diagnostics]:
+        """The project's rows by the CLI's front end and compiler (empty: no VPC)."""
+        diagnostics = Diagnostics()
+        try:
+            model = records.project_intent(org, project, changeset.values())
+        except ValidationError as error:  # the operations validate first; a safety net
+            diagnostics.error(Code.SCHEMA_ERROR, str(error).splitlines()[0], Location(org))
+            return RowSet(), diagnostics
+        if model is None:
+            return RowSet(), diagnostics
+        document = Document(model, ServiceSource(f"{org}/{project}"))
+        result = check_documents([document], self.settings, diagnostics)
+        if diagnostics.has_errors:
+            return RowSet(), diagnostics
+        return compile_world(result.world, diagnostics=diagnostics).rows, diagnostics
+
+
+def _fail(batch: list[Request], error: ServiceError) -> None:
+    for request in batch:
+        if not request.done.is_set():
+            request.finish(error=error)

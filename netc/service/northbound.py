@@ -1,0 +1,131 @@
+"""The service's Northbound: one connection, a live view of the owned rows, and the
+one-transaction apply of a project's compiled rows.
+
+Every apply diffs the project's wanted rows against the view (the same diff
+``netc plan`` uses), builds the same transaction ``netc apply`` sends, guarded by the
+versions of the project's and the global rows the view holds, and waits until the
+monitor has delivered it. A guard that fails (another writer) re-syncs the view and
+tries again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from netc.backends.diff import diff_rows
+from netc.backends.ovn_nb.apply import (ATTEMPTS, RETRY_PAUSE, RETRYABLE_ERRORS, changes_of,
+                                        comment_for, describe, is_conflict)
+from netc.backends.ovn_nb.ovsdb import (ConnectionLost, OvsdbClient, OvsdbError,
+                                        TransactionError)
+from netc.backends.ovn_nb.schema import load_schema
+from netc.backends.ovn_nb.txn import build_operations
+from netc.backends.ovn_nb.view import OwnedView
+from netc.compiler.rows import ORG_KEY, OWNER_KEY, PROJECT_KEY, RowSet
+from netc.diagnostics import Code
+from netc.service.errors import ServiceError
+
+
+@dataclass
+class Applied:
+    changes: int
+    """Rows created, updated or destroyed."""
+    attempts: int
+    seconds: float
+    """Time spent in OVN transactions (the latency the metrics report)."""
+
+
+class ServiceNorthbound:
+    def __init__(self, client: OvsdbClient, owner: str) -> None:
+        self.client = client
+        self.owner = owner
+        self.schema = load_schema()
+        self.view = OwnedView(client, self.schema, owner)
+
+    def close(self) -> None:
+        with self.view.lock:
+            self.client.close()
+
+    def ping(self) -> None:
+        """Raise OvsdbError unless the Northbound answers."""
+        with self.view.lock:
+            self.client.echo()
+
+    def sync(self) -> None:
+        with self.view.lock:
+            self._unavailable_as_error(self.view.sync)
+
+    def port_uuid(self, port_key: str) -> str:
+        """The ``_uuid`` of the Logical_Switch_Port of ``ORG/PROJECT/PORT`` ("" if none)."""
+        with self.view.lock:
+            return self.view.uuid("Logical_Switch_Port", f"port:{port_key}") or ""
+
+    def projects(self) -> set[str]:
+        with self.view.lock:
+            self._unavailable_as_error(self.view.sync)
+            return self.view.projects()
+
+    def apply(self, project: str, rows: RowSet) -> Applied:
+        """Make the project's owned rows ``rows`` (global rows merged, other projects'
+        references kept) in one transaction; ServiceError if that cannot be done."""
+        with self.view.lock:
+            return self._unavailable_as_error(lambda: self._apply(project, rows))
+
+    def _apply(self, project: str, rows: RowSet) -> Applied:
+        spent = 0.0
+        events = []
+        for attempt in range(1, ATTEMPTS + 1):
+            self.view.sync()
+            state = self.view.scoped(project)
+            changes = changes_of(diff_rows(rows, state.rows, {project}))
+            if not (changes.creates or changes.updates or changes.destroys):
+                return Applied(0, attempt, spent)
+            if not state.rows.members:
+                self._refuse_foreign(project)
+            operations = build_operations(self.schema, state, creates=changes.creates,
+                                          updates=changes.updates, destroys=changes.destroys,
+                                          comment=comment_for(self.owner, changes))
+            read = state.versions()
+            started = time.monotonic()
+            try:
+                results = self.client.transact(operations)
+            except TransactionError as error:
+                spent += time.monotonic() - started
+                if not is_conflict(error) and error.error not in RETRYABLE_ERRORS:
+                    code = "OWNED_ELSEWHERE" if error.error == "constraint violation" \
+                        else Code.OVN_CONNECTION_FAILED
+                    raise ServiceError(code, describe(error)) from error
+                events.append(error.error)
+            except ConnectionLost as error:
+                spent += time.monotonic() - started
+                events.append(str(error))
+            else:
+                spent += time.monotonic() - started
+                self.view.await_commit(results, read)
+                count = len(changes.creates) + len(changes.updates) + len(changes.destroys)
+                return Applied(count, attempt, spent)
+            time.sleep(random.uniform(*RETRY_PAUSE))
+        raise ServiceError("CONFLICT", f"other writers kept changing the Northbound rows of "
+                                       f"{project} during {ATTEMPTS} attempts: {events}")
+
+    def _refuse_foreign(self, project: str) -> None:
+        """FAILED_PRECONDITION when another owner already has rows of this project."""
+        org, _, name = project.partition("/")
+        rows = self.client.select("Logical_Router", [
+            ["external_ids", "includes", ["map", [[ORG_KEY, org], [PROJECT_KEY, name]]]],
+            ["external_ids", "excludes", ["map", [[OWNER_KEY, self.owner]]]]],
+            columns=["external_ids"])
+        if rows:
+            holder = dict(rows[0]["external_ids"][1]).get(OWNER_KEY, "another system")
+            raise ServiceError("OWNED_ELSEWHERE", f"project {project} already exists in OVN, "
+                                                  f"owned by {holder}")
+
+    @staticmethod
+    def _unavailable_as_error(call):
+        try:
+            return call()
+        except ServiceError:
+            raise
+        except OvsdbError as error:
+            raise ServiceError(Code.OVN_CONNECTION_FAILED, str(error)) from error
