@@ -234,6 +234,11 @@ class ClassModel:
         return index is not None and index in other.roles  # None: a CIDR of a project
         # that can never reach this one
 
+    def traffic_if_peered(self, src: PortClass, dst: PortClass) -> TrafficSet:
+        """What the groups alone would let through (2.2), were the projects peered."""
+        egress = self._side(src, "egress", dst)
+        return egress & self._side(dst, "ingress", src) if egress else egress
+
     def allows(self, src_key: str, dst_key: str, traffic: Traffic) -> bool:
         return traffic in self.traffic(self.of(src_key), self.of(dst_key))
 

@@ -232,7 +232,8 @@ class TrafficSet:
         if self.icmp:
             return Traffic("icmp")
         if self.other:
-            return Traffic(str(self.other[0][0]))
+            number = 47 if contains(self.other, 47) else self.other[0][0]  # GRE, if held
+            return Traffic(str(number))
         raise ValueError("an empty traffic set has no sample")
 
 
@@ -261,3 +262,19 @@ def refine(sets: Iterable[TrafficSet]) -> list[TrafficSet]:
                     start = cut
     pieces.append(_ICMP)
     return pieces
+
+
+def atoms(sets: Iterable[TrafficSet]) -> list[TrafficSet]:
+    """The smallest pieces of traffic that every given set holds whole or not at all,
+    one protocol family at a time: within tcp (udp, other protocols) the pieces of
+    :func:`refine` that the same sets hold are put together, and icmp is its own.
+    One question per atom asks everything the sets can tell apart."""
+    sets = [s for s in sets if s]
+    grouped: dict[tuple[str, tuple[bool, ...]], TrafficSet] = {}
+    for piece in refine(sets):
+        family = "tcp" if piece.tcp else "udp" if piece.udp else \
+            "icmp" if piece.icmp else "other"
+        signature = tuple(bool(piece & s) for s in sets)
+        key = (family, signature)
+        grouped[key] = grouped[key] | piece if key in grouped else piece
+    return list(grouped.values())

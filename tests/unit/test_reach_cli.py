@@ -5,6 +5,7 @@ import json
 import pytest
 
 import netc.reach.matrix as matrix_module
+from netc.compiler.rows import Ref, Row
 from netc.cli import main
 
 INTENT = """\
@@ -81,10 +82,31 @@ def test_explain_errors(intent, capsys, args, code, message):
 def test_verify_agrees(intent, capsys):
     assert main(["verify", intent]) == 0
     captured = capsys.readouterr()
-    assert "acme/web/bastion -> acme/web/web-1: tcp/80\n" in captured.out
+    assert "acme/web -> acme/web: tcp/80\n" in captured.out
+    assert "  admin@default (bastion) -> web@default (web-1): tcp/80\n" in captured.out
     lines = captured.out.splitlines()
     assert not any("acme/db" in line and "acme/web" in line for line in lines)  # isolated
     assert "intent and compiled rows agree" in captured.err
+
+
+def test_verify_json_has_classes_projects_and_the_matrix(intent, capsys):
+    assert main(["verify", intent, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["agree"] and not report["errors"] and not report["disagreements"]
+    assert {c["id"]: c["ports"] for c in report["classes"]} == {
+        "acme/db/default@default": ["acme/db/pg-1"],
+        "acme/web/admin@default": ["acme/web/bastion"],
+        "acme/web/web@default": ["acme/web/web-1"]}
+    assert report["projects"] == [{"from": "acme/web", "to": "acme/web", "traffic": ["tcp/80"]}]
+    assert report["matrix"] == [{"from": "acme/web/admin@default", "to": "acme/web/web@default",
+                                 "traffic": ["tcp/80"]}]
+
+
+def test_verify_dot(intent, capsys):
+    assert main(["verify", intent, "--format", "dot"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("digraph netc {") and "subgraph cluster_" in out
+    assert '"acme/web/admin@default" -> "acme/web/web@default" [label="tcp/80"];' in out
 
 
 def test_verify_reports_disagreement(intent, capsys, monkeypatch):
@@ -107,6 +129,34 @@ def test_verify_reports_disagreement(intent, capsys, monkeypatch):
     assert all(d["intent"] == "allow" and d["rows"] == "deny" for d in report["disagreements"])
 
 
-def test_verify_live_cross_check_is_not_faked(intent, capsys):
-    assert main(["verify", intent, "--nb", "tcp:127.0.0.1:6641"]) == 1
-    assert "not available yet" in capsys.readouterr().err
+def test_verify_reports_reachability_between_unpeered_projects(intent, capsys, monkeypatch):
+    """Rows that route two projects that do not peer into one switch: an error."""
+    compile_world = matrix_module.compile_world
+
+    def merged(world, **kwargs):
+        compilation = compile_world(world, **kwargs)
+        switches = compilation.rows.tables["Logical_Switch"]
+        web, db = switches["switch:acme/web/default"], switches["switch:acme/db/default"]
+        pg = compilation.rows.tables["Logical_Switch_Port"]["port:acme/db/pg-1"]
+        db.columns["ports"] = [p for p in db.columns["ports"] if p != pg.key]
+        web.columns["ports"] = sorted([*web.columns["ports"], pg.key])
+        compilation.rows.add(Row("ACL", "foreign", {
+            "direction": "to-lport", "priority": 2000, "action": "allow-related",
+            "match": f'outport == "{pg.columns["name"]}" && ip4'}))
+        web.columns["acls"] = [Ref("foreign")]
+        return compilation
+
+    monkeypatch.setattr(matrix_module, "compile_world", merged)
+    assert main(["verify", intent, "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert ("acme/web/bastion", "acme/db/pg-1") in {(e["from"], e["to"])
+                                                    for e in report["errors"]}
+    assert all(e["code"] == "UNPEERED_REACHABILITY" and e["intent"] == "deny"
+               and e["rows"] == "allow" for e in report["errors"])
+    assert "error[UNPEERED_REACHABILITY]: acme/web/bastion -> acme/db/pg-1" in captured.err
+
+
+def test_verify_live_without_a_northbound_fails_cleanly(intent, capsys):
+    assert main(["verify", intent, "--nb", "unix:/nonexistent/nb.sock"]) == 1
+    assert "OVN_CONNECTION_FAILED" in capsys.readouterr().err

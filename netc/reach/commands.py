@@ -1,0 +1,70 @@
+"""``netc verify`` and ``netc explain``: what the command line runs, and what it prints.
+
+Data on stdout, diagnostics and the summary on stderr, as the other commands do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from netc.config import load_settings
+from netc.diagnostics import Diagnostics
+from netc.terminal import print_diagnostics
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    if args.nb:
+        from netc.reach.crosscheck import verify_live_command
+        return verify_live_command(args)
+    from netc.reach.classes import ClassModel
+    from netc.reach.matrix import Question, compiled_matrix
+    from netc.reach.northbound import port_addresses
+    from netc.reach.report import (breach_text, matrix_dot, matrix_json, matrix_text,
+                                   mismatch_entries, mismatch_text)
+    from netc.reach.verify import check_rows
+
+    started = time.perf_counter()
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    oracle = None if diagnostics.has_errors else compiled_matrix(args.paths, settings,
+                                                                 diagnostics)
+    print_diagnostics(diagnostics)
+    if oracle is None:
+        return 1
+
+    def explain(src: str, dst: str, traffic) -> str:
+        return oracle.answer(Question(src, dst, traffic.sample())).explain()
+
+    try:
+        model = ClassModel(oracle.world, port_addresses(oracle.northbound.rows))
+        matrix = model.matrix()
+        check = check_rows(model, oracle.northbound, explain)
+    except (LookupError, ValueError) as error:
+        print(f"netc verify: error: {error}", file=sys.stderr)
+        return 1
+    breaches = check.breaches
+    if args.format == "json":
+        report = {"agree": not check.mismatches, **matrix_json(model, matrix),
+                  "class_pairs": check.pairs,
+                  "errors": [{"code": "UNPEERED_REACHABILITY", **entry}
+                             for m in breaches for entry in mismatch_entries(m)],
+                  "disagreements": [entry for m in check.mismatches
+                                    for entry in mismatch_entries(m)]}
+        print(json.dumps(report, indent=2))
+    elif args.format == "dot":
+        sys.stdout.write(matrix_dot(model, matrix))
+    else:
+        sys.stdout.write(matrix_text(matrix))
+        for mismatch in check.mismatches:
+            print(mismatch_text(mismatch))
+    for mismatch in breaches:
+        print(breach_text(mismatch), file=sys.stderr)
+    verdict = (f"{len(check.mismatches)} disagreement(s)" if check.mismatches
+               else "intent and compiled rows agree")
+    print(f"verify: {len(model.class_of)} port(s) in {len(model.classes)} class(es), "
+          f"{check.pairs} class pair(s) checked over all traffic "
+          f"({time.perf_counter() - started:.2f}s): {verdict}", file=sys.stderr)
+    return 1 if check.mismatches else 0
