@@ -191,37 +191,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from netc.reach.matrix import Question, compiled_matrix
-    from netc.reach.traffic import Traffic
+    from netc.reach.commands import explain_command
 
-    try:
-        traffic = Traffic(args.protocol, args.port)
-    except ValueError as error:
-        print(f"netc explain: error: {error}", file=sys.stderr)
-        return 2
-    diagnostics = Diagnostics()
-    settings = load_settings(args.config, diagnostics)
-    matrix = None if diagnostics.has_errors else compiled_matrix(args.paths, settings,
-                                                                 diagnostics)
-    print_diagnostics(diagnostics)
-    if matrix is None:
-        return 1
-    question = Question(getattr(args, "from"), args.to, traffic)
-    try:
-        answer = matrix.answer(question)
-    except (LookupError, ValueError) as error:
-        print(f"netc explain: error: {error}", file=sys.stderr)
-        return 1
-    if args.format == "json":
-        print(json.dumps(answer.reference.to_json(), indent=2))
-    else:
-        print(f"{'allow' if answer.reference.allow else 'deny'}: {question}")
-        for reason in answer.reference.reasons:
-            print(f"  {reason}")
-    if not answer.agree:
-        print(f"warning: the compiled rows disagree with the intent:\n{answer.explain()}",
-              file=sys.stderr)
-    return 0
+    return explain_command(args)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -567,9 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", help="say whether one port may open a connection to another, and why",
         description="Decide, by the meaning of the intent (contract section 2), whether a "
                     "new connection FROM -> TO with the given protocol and port passes, "
-                    "naming the deciding rules and where they are written. Warns on "
-                    "stderr if the compiled rows would decide otherwise. Exit 0 "
-                    "(1 on intent errors or an unknown port).")
+                    "naming every rule that allows it, or, when denied, why and the "
+                    "smallest change that would allow it (the missing peering, a port "
+                    "added to a rule, or a rule added to a group). Warns on stderr if "
+                    "the compiled rows would decide otherwise. Exit 0 (1 on intent "
+                    "errors or an unknown port).")
     _add_paths(explain)
     explain.add_argument("--from", required=True, metavar="ORG/PROJECT/PORT",
                          help="the port opening the connection")
@@ -580,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--port", type=int, metavar="N",
                          help="destination port (tcp and udp only)")
     explain.add_argument("--format", choices=("text", "json"), default="text",
-                         help='text (default) or JSON {"verdict", "reasons"}')
+                         help='text (default) or JSON {"verdict", "reasons", "fixes"}')
     explain.set_defaults(func=cmd_explain)
 
     verify = commands.add_parser(

@@ -68,3 +68,54 @@ def verify_command(args: argparse.Namespace) -> int:
           f"{check.pairs} class pair(s) checked over all traffic "
           f"({time.perf_counter() - started:.2f}s): {verdict}", file=sys.stderr)
     return 1 if check.mismatches else 0
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    from netc.reach.classes import ClassModel
+    from netc.reach.fixes import smallest_fixes
+    from netc.reach.matrix import Question, compiled_matrix
+    from netc.reach.northbound import port_addresses
+    from netc.reach.traffic import Traffic
+
+    try:
+        traffic = Traffic(args.protocol, args.port)
+    except ValueError as error:
+        print(f"netc explain: error: {error}", file=sys.stderr)
+        return 2
+    diagnostics = Diagnostics()
+    settings = load_settings(args.config, diagnostics)
+    matrix = None if diagnostics.has_errors else compiled_matrix(args.paths, settings,
+                                                                 diagnostics)
+    print_diagnostics(diagnostics)
+    if matrix is None:
+        return 1
+    question = Question(getattr(args, "from"), args.to, traffic)
+    try:
+        answer = matrix.answer(question)
+        model = ClassModel(matrix.world, port_addresses(matrix.northbound.rows))
+        src, dst = model.of(question.src), model.of(question.dst)
+        allowed = traffic in model.traffic(src, dst)
+        fixes = [] if allowed else smallest_fixes(matrix.world, matrix.reference,
+                                                  question.src, question.dst, traffic)
+    except (LookupError, ValueError) as error:
+        print(f"netc explain: error: {error}", file=sys.stderr)
+        return 1
+    if allowed != answer.reference.allow:  # the property tests hold them equal
+        print(f"netc explain: internal error: the class model says "
+              f"{'allow' if allowed else 'deny'}, the reference does not", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps({**answer.reference.to_json(), "classes": [src.id, dst.id],
+                          "fixes": [fix.to_json() for fix in fixes]}, indent=2))
+    else:
+        print(f"{'allow' if allowed else 'deny'}: {question}")
+        for reason in answer.reference.reasons:
+            print(f"  {reason}")
+        if fixes:
+            print("to allow it, the smallest change:")
+            for fix in fixes:
+                print(f"  {fix}")
+    if not answer.agree:
+        print(f"warning: the compiled rows disagree with the intent:\n{answer.explain()}",
+              file=sys.stderr)
+    return 0

@@ -28,7 +28,6 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
 
 from netc.compiler.rows import Row, RowSet
 from netc.reach.classes import ClassModel
@@ -37,7 +36,7 @@ from netc.reach.ovntrace import OvnTrace, Packet, delivered_to
 from netc.reach.rowmodel import RowModel
 from netc.reach.routing import Blocked, _gateway
 from netc.reach.traffic import SOURCE_PORT, Traffic
-from netc.reach.trafficset import TrafficSet, atoms
+from netc.reach.trafficset import atoms
 from netc.reach.verify import Cell, cell_pairs, make_cells, sample_pairs
 
 SB_ENVIRONMENT_VARIABLE = "OVN_SB_DB"
