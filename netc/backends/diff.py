@@ -113,6 +113,8 @@ def _update(plan: Plan, before: Row, after: Row, reason: str | None = None) -> N
     """An update of the columns that differ (the digest alone is no difference). The
     digest is rewritten with them, so it keeps describing the row as netc left it.
     Without a ``reason``, the row's digest gives it (hashed only for changed rows)."""
+    if before.columns == after.columns:  # the common case, decided at C speed
+        return
     changed = [name for name in TABLES[after.table] if _differs(before, after, name)]
     if not changed:
         return

@@ -33,7 +33,6 @@ class ChangeSet:
         """Entries as read: the project's, then each shared key when first used."""
         self.parent = parent
         self.writes: dict[str, Any] = {}
-        self._decoded: dict[str, Any] = {} if parent is None else parent._decoded
         self._own_prefixes = tuple(records.project_prefixes(org, project))
         self._own_keys = frozenset(records.project_keys(org, project))
         self.shared_reads: set[str] = set()
@@ -62,9 +61,7 @@ class ChangeSet:
         entry = root.entries.get(key)
         if entry is None:
             return None
-        if key not in self._decoded:
-            self._decoded[key] = records.decode(entry)
-        return self._decoded[key]
+        return records.decode(entry)
 
     def under(self, prefix: str) -> Iterator[tuple[str, Any]]:
         """(key, value) of every present key under ``prefix`` (within the project)."""

@@ -19,6 +19,7 @@ changes of a project across any number of service processes.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Iterable
 
 from netc.intent import model as intent
@@ -98,7 +99,33 @@ def projects_in(entries: Iterable[str]) -> set[tuple[str, str]]:
 
 
 def decode(entry: Entry | None) -> Any:
-    return None if entry is None else json.loads(entry.value)
+    """The value of ``entry``; the same object for the same stored text, so that what is
+    built from an unchanged record (its intent model) is built once (see :func:`_reuse`).
+    Callers never mutate it: the operations copy what they change."""
+    return None if entry is None else _decoded(entry.value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _decoded(text: str) -> Any:
+    return json.loads(text)
+
+
+_BUILT: dict[int, tuple[Any, Any]] = {}
+_BUILT_MAX = 1 << 17
+
+
+def _reuse(record: Record, build):
+    """``build(record)``, remembered by the record's identity: a project of 1,000 ports
+    is turned into intent on every change of it, and most of its records are the very
+    objects :func:`decode` returned last time."""
+    hit = _BUILT.get(id(record))
+    if hit is not None and hit[0] is record:
+        return hit[1]
+    if len(_BUILT) >= _BUILT_MAX:
+        _BUILT.clear()
+    built = build(record)
+    _BUILT[id(record)] = (record, built)
+    return built
 
 
 def encode(value: Any) -> str:
@@ -123,18 +150,23 @@ def project_intent(org: str, project: str, values: dict[str, Any]) -> intent.Pro
 
     subnets = [intent.Subnet(name=s["name"], cidr=s["cidr"], dhcp=s["dhcp_enabled"],
                              dns_servers=s["dns_servers"]) for s in records("subnets")]
-    groups = [group_intent(org, project, g) for g in records("security_groups")]
-    ports = [intent.Port(name=p["name"], subnet=p["subnet_id"].rpartition("/")[2],
-                         vm=p.get("vm_id"), mac=p["mac_address"], ip=p["ip_address"],
-                         security_groups=[g.rpartition("/")[2]
-                                          for g in p["security_group_ids"]])
-             for p in sorted(records("ports"), key=lambda p: p["name"])]
+    groups = [_reuse(g, lambda g: group_intent(org, project, g))
+              for g in records("security_groups")]
+    ports = sorted((_reuse(p, port_intent) for p in records("ports")), key=lambda p: p.name)
     nat = intent.Nat(
         snat=[intent.Snat(external_ip=s["external_ip"]) for s in records("snat")],
         dnat=[dnat_intent(d) for d in records("dnat")])
     return intent.Project(org=org, project=project,
                           vpc=intent.Vpc(name=vpc["name"], cidr=vpc["cidr"]),
                           subnets=subnets, security_groups=groups, ports=ports, nat=nat)
+
+
+def port_intent(record: Record) -> intent.Port:
+    return intent.Port(name=record["name"], subnet=record["subnet_id"].rpartition("/")[2],
+                       vm=record.get("vm_id"), mac=record["mac_address"],
+                       ip=record["ip_address"],
+                       security_groups=[g.rpartition("/")[2]
+                                        for g in record["security_group_ids"]])
 
 
 def group_intent(org: str, project: str, record: Record) -> intent.SecurityGroup:
