@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from bench.families import acl_rows, apply, check, compile, plan
+from bench.families import acl_rows, apply, check, compile, plan, service
 from bench.figures import Context, Figure
 
 FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
@@ -17,4 +17,5 @@ FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
     "acl": acl_rows.measure,
     "apply": apply.measure,
     "plan": plan.measure,
+    "service": service.measure,
 }

@@ -73,3 +73,43 @@ def test_default_world_is_the_issue_world(tmp_path):
     result = _checked(world)
     assert list(result.diagnostics) == []
     assert sum(len(p.ports) for p in result.world.projects.values()) == 10_000
+
+
+def test_service_family_without_ovn_says_why(tmp_path, monkeypatch):
+    from bench.families import service
+    monkeypatch.setattr(service.shutil, "which", lambda binary: None)
+    out = tmp_path / "report.json"
+    assert run.main(["--projects", "1", "--ports", "1", "--repeat", "1", "--only", "service",
+                     "--world-dir", str(tmp_path), "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["figures"]
+    assert [f["name"] for f in figures] == [name for name, *_ in service._names()]
+    assert all(f["netc"] is None and "needs OVN" in f["note"] for f in figures)
+
+
+@pytest.mark.service
+@pytest.mark.ovn
+def test_service_family_at_toy_size(tmp_path, monkeypatch):
+    """The whole family on a real sandbox and netc serve, shrunk: every figure is
+    measured, and the server's histograms count exactly the requests sent."""
+    from bench.families import service
+    from netc.devtools.sandbox import MissingBinaries, check_binaries
+    try:
+        check_binaries()
+    except MissingBinaries as missing:
+        pytest.skip(f"OVN is not installed here ({missing})")
+    for name, value in {"CONCURRENCY": (1, 3), "PAUSED": (3,), "REQUESTS_PER_RUN": 6,
+                        "BIG_PROJECT": 12, "BUILD_CLIENTS": 4, "BLOCK": 2,
+                        "BLOCKS_PER_ROUND": 1}.items():
+        monkeypatch.setattr(service, name, value)
+    out = tmp_path / "report.json"
+    assert run.main(["--projects", "1", "--ports", "1", "--repeat", "2", "--only", "service",
+                     "--world-dir", str(tmp_path), "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["figures"]
+    assert [f["name"] for f in figures] == [name for name, *_ in service._names()]
+    assert all(f["netc"] and f["reference"] for f in figures), figures
+    for figure in figures:
+        if "server time" in figure["name"] and "project with" not in figure["name"]:
+            breakdown = figure["samples"]["breakdown"][0]
+            assert breakdown["requests"] == breakdown["batched_requests"] == 6 * 2
+    sizes = next(f for f in figures if f["name"] == "CreatePort p50, project with 12 ports")
+    assert len(sizes["samples"]["netc"]) == len(sizes["samples"]["reference"]) == 2 * 2
