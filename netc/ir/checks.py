@@ -21,8 +21,6 @@ from collections import defaultdict
 from ipaddress import IPv4Address, IPv4Network
 from typing import Iterable, Iterator, TypeVar
 
-import networkx as nx
-
 from netc.compiler.ipam import Allocation, allocate
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent import model as intent
@@ -40,23 +38,29 @@ _PROJECT_KEY = re.compile(NAME_PATTERN.strip("^$") + "/" + NAME_PATTERN.strip("^
 # --- helpers ---------------------------------------------------------------------------------
 
 def _unresolved(world: World, kind: str) -> Iterator[tuple[Element, str]]:
-    """(referring element, missing key) for every ``kind`` edge to a node nobody declared.
-
-    ``build_world`` adds an edge for every reference, so a node without an ``element``
-    is exactly a name that was used and never defined. References point from the
-    referrer, except a port's subnet: the subnet ``contains`` the port.
-    """
-    graph = world.graph
-    for node, data in graph.nodes(data=True):
-        if "element" in data:
+    """(referring element, missing key) for every reference of ``kind`` to a name nobody
+    declared: ``contains`` (a port's subnet), ``member`` (a port's groups), ``include``
+    (a group's includes) or ``refers`` (a rule's ``sg:`` remote)."""
+    if kind in ("contains", "member"):
+        for port in world.ports():
+            if kind == "contains":
+                if world.subnet(port.subnet) is None:
+                    yield port, port.subnet
+                continue
+            for group in port.groups:
+                if world.group(group) is None:
+                    yield port, group
+        return
+    for group in world.groups():
+        if kind == "include":
+            for included in group.includes:
+                if world.group(included) is None:
+                    yield group, included
             continue
-        key = node.partition(":")[2]
-        for source, _, edge_kind in graph.in_edges(node, data="kind"):
-            if edge_kind == kind:
-                yield graph.nodes[source]["element"], key
-        for _, target, edge_kind in graph.out_edges(node, data="kind"):
-            if edge_kind == kind:
-                yield graph.nodes[target]["element"], key
+        for rule in group.rules:
+            if rule.remote is not None and rule.remote.group \
+                    and world.group(rule.remote.group) is None:
+                yield rule, rule.remote.group
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -346,11 +350,15 @@ def check_include_cycles(world: World, out: Diagnostics) -> None:
     (contract 2.3). One diagnostic per cycle family (strongly connected component),
     at the include that starts the cycle from its alphabetically first group.
     """
+    edges = {group.key: [key for key in group.includes if world.group(key) is not None]
+             for group in world.groups() if group.includes}
+    if not _has_cycle(edges):
+        return
+    import networkx as nx  # only to spell out a cycle: clean worlds never load it
+
     includes = nx.DiGraph()
-    for group in world.groups():
-        for included in group.includes:
-            if world.group(included) is not None:
-                includes.add_edge(group.key, included)
+    for key, included in edges.items():
+        includes.add_edges_from((key, target) for target in included)
     for component in nx.strongly_connected_components(includes):
         start = min(component)
         if len(component) == 1 and not includes.has_edge(start, start):
@@ -365,8 +373,34 @@ def check_include_cycles(world: World, out: Diagnostics) -> None:
                   group.loc("include", index))
 
 
-def _cycle_through(component: nx.DiGraph, start: str) -> list[str]:
+def _has_cycle(edges: dict[str, list[str]]) -> bool:
+    """Whether the include graph ``edges`` has a cycle (iterative depth-first search)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in edges:
+        if root in state:
+            continue
+        stack = [(root, iter(edges.get(root, ())))]
+        state[root] = 1
+        while stack:
+            node, successors = stack[-1]
+            for successor in successors:
+                seen = state.get(successor)
+                if seen == 1:
+                    return True
+                if seen is None:
+                    state[successor] = 1
+                    stack.append((successor, iter(edges.get(successor, ()))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+    return False
+
+
+def _cycle_through(component, start: str) -> list[str]:
     """The shortest cycle from ``start`` back to itself, as a closed list of keys."""
+    import networkx as nx
+
     best: list[str] | None = None
     for successor in sorted(component.successors(start)):
         path = nx.shortest_path(component, successor, start)

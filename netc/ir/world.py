@@ -1,11 +1,18 @@
-"""Build the IR of a whole world of projects: defaults filled, values parsed, one graph.
+"""Build the IR of a whole world of projects: defaults filled, values parsed, indexed.
 
-The graph (networkx) has one node per project, VPC, subnet, port, security group and
-rule, keyed ``"KIND:KEY"`` with the element in the ``element`` attribute, and edges
-whose ``kind`` is ``contains`` (project > vpc > subnet > port, project > group >
-rule), ``member`` (port > group), ``include`` (group > included group), ``refers``
-(rule > remote group) and ``peers`` (project > listed peer). Checks and the compiler
-ask the :class:`World` rather than walking raw documents.
+Checks and the compiler ask the :class:`World` rather than walking raw documents: its
+projects hold their subnets, groups (with their rules) and ports by name, and
+:meth:`World.members` answers a group's member ports from an index built once.
+
+:attr:`World.graph` is the same world as a graph (networkx), built on first use only:
+one node per project, VPC, subnet, port, security group and rule, keyed
+``"KIND:KEY"`` with the element in the ``element`` attribute, and edges whose ``kind``
+is ``contains`` (project > vpc > subnet > port, project > group > rule), ``member``
+(port > group), ``include`` (group > included group), ``refers`` (rule > remote group)
+and ``peers`` (project > listed peer). Building it for every check cost a third of
+the IR's time and a good part of the front end's memory on the 200 x 50 bench world,
+and importing networkx about 0.1 s of every start (docs/bench.md), so no command
+needs it to run.
 """
 
 from __future__ import annotations
@@ -14,8 +21,6 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Iterable, Iterator, Mapping
-
-import networkx as nx
 
 from netc.config import Settings
 from netc.intent import model as intent
@@ -31,7 +36,6 @@ ANY = IPv4Network("0.0.0.0/0")
 class World:
     settings: Settings
     projects: dict[str, Project] = field(default_factory=dict)
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     documents: list[Document] = field(default_factory=list)
     """Every document, duplicates of a project key included (for DUPLICATE_NAME)."""
     outside: dict[str, OutsideProject] = field(default_factory=dict)
@@ -41,6 +45,8 @@ class World:
     peer_links: dict[tuple[str, str], IPv4Network] = field(default_factory=dict)
     """(A, B), A < B -> the /30 the database's link between their routers is on: a
     peering keeps its link across plans of any scope. Empty offline."""
+    _members: dict[str, list[Port]] | None = field(default=None, repr=False, compare=False)
+    _graph: object | None = field(default=None, repr=False, compare=False)
     fresh_allocation: object | None = field(default=None, repr=False)
     """IPAM's allocation of this world without existing addresses, and its diagnostics,
     once something asked for it: it depends on the world alone, so the DNAT check and
@@ -81,12 +87,21 @@ class World:
 
     def members(self, group_key: str) -> list[Port]:
         """Ports whose security groups include ``group_key``, in key order."""
-        node = f"group:{group_key}"
-        if node not in self.graph:
-            return []
-        ports = [self.graph.nodes[p]["element"] for p, _, kind in
-                 self.graph.in_edges(node, data="kind") if kind == "member"]
-        return sorted(ports, key=lambda p: p.key)
+        if self._members is None:
+            index: dict[str, list[Port]] = {}
+            for port in sorted(self.ports(), key=lambda p: p.key):
+                for group in port.groups:
+                    index.setdefault(group, []).append(port)
+            self._members = index
+        return list(self._members.get(group_key, ()))
+
+    @property
+    def graph(self):
+        """The world as a networkx ``DiGraph`` (see the module's docstring), built on
+        first use; nothing in the checks or the compiler needs it."""
+        if self._graph is None:
+            self._graph = _build_graph(self)
+        return self._graph
 
     def effective_rules(self, group_key: str) -> list[Rule]:
         """The group's own rules, then those of its includes (transitively, once each).
@@ -131,7 +146,6 @@ def build_world(documents: list[Document], settings: Settings,
     _allocate_vpc_cidrs(world, existing_vpcs or {})
     for project in world.projects.values():
         _fill_project(project, settings)
-    _build_graph(world)
     return world
 
 
@@ -307,8 +321,10 @@ def _default_group(project: Project) -> Group:
     return group
 
 
-def _build_graph(world: World) -> None:
-    graph = world.graph
+def _build_graph(world: World):
+    import networkx as nx  # only for whoever asks for World.graph
+
+    graph = nx.DiGraph()
     for project in world.projects.values():
         pnode, vnode = f"project:{project.key}", f"vpc:{project.key}"
         graph.add_node(pnode, element=project)
@@ -337,3 +353,4 @@ def _build_graph(world: World) -> None:
                 graph.add_edge(node, f"group:{group_key}", kind="member")
         for peer in project.peers:
             graph.add_edge(pnode, f"project:{peer}", kind="peers")
+    return graph
