@@ -71,7 +71,8 @@ CASES = [
                          ids=[c[0] for c in CASES])
 def test_pass(name, compiler_pass, before, after):
     result = compiler_pass(before)
-    assert list(result.specs) == sorted(after, key=AclSpec.sort_key)
+    assert sorted(result.specs, key=AclSpec.sort_key) == sorted(after, key=AclSpec.sort_key)
+    assert len(set(result.specs)) == len(result.specs)
 
 
 def test_lift_open_rules():

@@ -20,6 +20,7 @@ After::
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Iterable
 
 from netc.compiler.acl import ANY_CIDR, AclProgram, AclSpec
 
@@ -30,25 +31,60 @@ def drop_shadowed(program: AclProgram) -> AclProgram:
         buckets[(spec.project, spec.groups, spec.direction)].append(spec)
     kept = []
     for specs in buckets.values():
-        for spec in specs:
-            if not any(_shadows(other, spec) for other in specs if other is not spec):
-                kept.append(spec)
+        if len(specs) == 1:
+            kept.extend(specs)
+            continue
+        shapes = [_Shape(spec) for spec in specs]
+        for shape in shapes:
+            if not any(_shadows(other, shape) for other in shapes if other is not shape):
+                kept.append(shape.spec)
     return program.with_specs(kept)
 
 
-def _shadows(other: AclSpec, spec: AclSpec) -> bool:
-    """``other`` covers ``spec`` and wins the tie when they cover each other."""
-    return covers(other, spec) and (not covers(spec, other) or other < spec)
+class _Shape:
+    """A spec with its CIDRs as integer ranges, for the many pairwise tests of a bucket."""
+
+    __slots__ = ("spec", "protocol", "ports", "ranges", "any", "groups")
+
+    def __init__(self, spec: AclSpec) -> None:
+        self.spec = spec
+        self.protocol = spec.protocol
+        self.ports = spec.ports
+        self.ranges = [(int(c.network_address), int(c.broadcast_address)) for c in spec.cidrs]
+        self.any = ANY_CIDR in spec.cidrs
+        self.groups = frozenset(spec.remote_groups)
+
+
+def _shadows(other: _Shape, shape: _Shape) -> bool:
+    """``other`` covers ``shape`` and wins the tie when they cover each other (the first
+    in sort order is kept)."""
+    return _covers(other, shape) and (
+        not _covers(shape, other) or other.spec.sort_key() < shape.spec.sort_key())
+
+
+def _covers(broad: _Shape, narrow: _Shape) -> bool:
+    # plain loops, not all()/any() over generators: a bucket of k specs takes k*k tests
+    if broad.protocol != "all" and broad.protocol != narrow.protocol:
+        return False
+    if broad.ports is not None:
+        if narrow.ports is None or not _inside(narrow.ports, broad.ports):
+            return False
+    if narrow.ranges and not _inside(narrow.ranges, broad.ranges):
+        return False
+    return broad.any or narrow.groups <= broad.groups
+
+
+def _inside(narrow: Iterable[tuple[int, int]], broad: list | tuple) -> bool:
+    """Every range of ``narrow`` inside one range of ``broad``."""
+    for n_lo, n_hi in narrow:
+        for lo, hi in broad:
+            if lo <= n_lo and n_hi <= hi:
+                break
+        else:
+            return False
+    return True
 
 
 def covers(broad: AclSpec, narrow: AclSpec) -> bool:
     """Every packet ``narrow`` allows, ``broad`` allows too."""
-    if broad.protocol != "all" and broad.protocol != narrow.protocol:
-        return False
-    if broad.ports is not None and (narrow.ports is None or not all(
-            any(lo <= n_lo and n_hi <= hi for lo, hi in broad.ports)
-            for n_lo, n_hi in narrow.ports)):
-        return False
-    if not all(any(cidr.subnet_of(b) for b in broad.cidrs) for cidr in narrow.cidrs):
-        return False
-    return ANY_CIDR in broad.cidrs or set(narrow.remote_groups) <= set(broad.remote_groups)
+    return _covers(_Shape(broad), _Shape(narrow))

@@ -32,6 +32,9 @@ def merge_ports(program: AclProgram) -> AclProgram:
         else:
             others.append(spec)
     for specs in buckets.values():
+        if len(specs) == 1:  # nothing to merge (rule ports are merged ranges already)
+            others.append(specs[0])
+            continue
         if any(spec.ports is None for spec in specs):
             ports = None
         else:

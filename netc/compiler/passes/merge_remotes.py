@@ -30,6 +30,10 @@ def merge_remotes(program: AclProgram) -> AclProgram:
                  spec.ports)].append(spec)
     merged = []
     for specs in buckets.values():
+        if len(specs) == 1 and len(specs[0].cidrs) <= 1 and not (
+                specs[0].remote_groups and ANY_CIDR in specs[0].cidrs):
+            merged.append(specs[0])  # nothing to merge or collapse
+            continue
         cidrs = tuple(collapse_addresses(c for spec in specs for c in spec.cidrs))
         groups = tuple(sorted({g for spec in specs for g in spec.remote_groups}))
         if ANY_CIDR in cidrs:
