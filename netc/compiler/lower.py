@@ -52,6 +52,8 @@ EXTERNAL_SWITCH_KEY = "switch:external"
 PORT_KEY_PREFIX = "port:"
 
 Pass = Callable[[AclProgram], AclProgram]
+_EXTRA_KEYS: dict[str, str] = {}
+"""``netc:NAME`` external_ids keys, made once: every row would hold its own copies."""
 
 
 @dataclass
@@ -77,7 +79,7 @@ def compile_world(world: World, passes: Iterable[Pass] = PASSES,
         # addresses; ports that keep theirs may hold others.
         check_dnat_targets(world, diagnostics, allocation)
     program = run_passes(initial_program(world), tuple(passes))
-    program = expand_includes(program)
+    program = expand_includes(program).sorted()
     lowering = _Lowering(world, allocation)
     lowering.lower(program)
     return Compilation(lowering.rows, program, diagnostics, allocation,
@@ -123,7 +125,8 @@ class _Lowering:
         """Project -> router column -> referenced keys."""
         self.members: dict[str, list[str]] = {}
         """Group key -> LSP keys of its members that were lowered."""
-        self.member_ips: dict[str, list[str]] = {}
+        self.member_ips: dict[str, list[IPv4Address]] = {}
+        self._pg_names: dict[tuple[str, ...], str] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -132,12 +135,15 @@ class _Lowering:
         if project is not None:
             ids[ORG_KEY] = project.org
             ids[PROJECT_KEY] = project.name
-        ids.update({f"netc:{k}": v for k, v in extra.items() if v is not None})
+        for name, value in extra.items():
+            if value is not None:
+                ids[_EXTRA_KEYS.get(name) or _EXTRA_KEYS.setdefault(name, f"netc:{name}")] = value
         return ids
 
     def add(self, table: str, key: str, project: Project | None, columns: dict,
             **extra: str) -> Ref:
-        columns = dict(columns, external_ids=self.ids(key, project, **extra))
+        """Add a row of ``columns`` (a dict of the caller's own, which the row keeps)."""
+        columns["external_ids"] = self.ids(key, project, **extra)
         self.rows.add(Row(table, key, columns))
         return Ref(key)
 
@@ -218,16 +224,18 @@ class _Lowering:
             subnet = self.world.subnet(port.subnet)
             if address is None or subnet is None or subnet.key not in self.switch_ports:
                 continue
-            columns = {"name": names.port_id(port.key), "addresses": [str(address)],
-                       "port_security": [str(address)]}
+            written = str(address)
+            columns = {"name": names.port_id(port.key), "addresses": [written],
+                       "port_security": [written]}
             if subnet.dhcp:
                 columns["dhcpv4_options"] = Ref(f"dhcp:{subnet.key}")
             ref = self.add("Logical_Switch_Port", PORT_KEY_PREFIX + port.key, project, columns,
                            port=port.name, vm=port.vm)
             self.switch_ports[subnet.key].append(ref)
+            ip = address.ip
             for group in port.groups:
                 self.members.setdefault(group, []).append(ref)
-                self.member_ips.setdefault(group, []).append(str(address.ip))
+                self.member_ips.setdefault(group, []).append(ip)
 
     # -- NAT and the external network -----------------------------------------------
 
@@ -377,9 +385,13 @@ class _Lowering:
             self.drop_groups(program)
 
     def pg_name(self, groups: tuple[str, ...]) -> str:
-        project = groups[0].rpartition("/")[0]
-        readable = "_".join([names.dotted(project)] + [g.rpartition("/")[2] for g in groups])
-        return names.ovn_identifier(self.owner, "+".join(groups), readable)
+        name = self._pg_names.get(groups)
+        if name is None:  # asked for every ACL and every sg: remote: hash once per group
+            project = groups[0].rpartition("/")[0]
+            readable = "_".join([names.dotted(project)] + [g.rpartition("/")[2] for g in groups])
+            name = self._pg_names[groups] = names.ovn_identifier(self.owner, "+".join(groups),
+                                                                 readable)
+        return name
 
     def remote_terms(self, spec: AclSpec, shared_cidrs: dict) -> list[str]:
         """CIDRs (or their shared address set) and the remote groups' address sets."""
@@ -412,8 +424,8 @@ class _Lowering:
         if self.rows.get("Address_Set", key) is None:
             project = self.world.projects[group.rpartition("/")[0]]
             self.add("Address_Set", key, project, {
-                "name": name, "addresses": sorted(set(self.member_ips.get(group, [])),
-                                                  key=IPv4Address)},
+                "name": name, "addresses": [str(ip) for ip in
+                                            sorted(set(self.member_ips.get(group, [])))]},
                 group=group.rpartition("/")[2])
         return name
 
@@ -466,7 +478,9 @@ class _Lowering:
 
 
 def _refs(keys: Iterable[str]) -> list[Ref]:
-    return [Ref(k) for k in sorted(set(keys))]
+    # the keys are mostly the Refs add() returned: share them rather than copy each
+    # (a hundred thousand references on the 200 x 50 bench world)
+    return [k if type(k) is Ref else Ref(k) for k in sorted(set(keys))]
 
 
 def _ovn_set(items: list[str]) -> str:
