@@ -256,3 +256,18 @@ def test_the_client_reports_an_unreachable_service():
     with pytest.raises(NetworkError) as failed:
         NetworkClient.connect("127.0.0.1:1", timeout=0.5)
     assert failed.value.status == grpc.StatusCode.UNAVAILABLE
+
+
+def test_the_example_file_runs_against_a_fresh_service(service_factory):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    server = service_factory()
+    done = subprocess.run([sys.executable, str(REPO / "examples" / "client_example.py"),
+                           f"http://{server.address}"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "VPC org1/proj1 10.1.0.0/16; subnet org1/proj1/default 10.1.0.0/24" in done.stdout
+    port_id = done.stdout.split("port ")[1].split(":")[0]
+    assert port_id in server.sandbox.nbctl("show")
