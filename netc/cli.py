@@ -409,7 +409,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command. ``argv`` (default ``sys.argv[1:]``) is the command
+    line it is for: the options of ``serve`` (whose module loads the service's own
+    settings models) are added only when it may be ``serve``, so other commands do not
+    pay for importing it."""
     parser = argparse.ArgumentParser(
         prog="netc", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Compile tenant network intent (YAML or the netc DSL) into OVN "
@@ -591,9 +595,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "netc compile, and applied to OVN in one transaction before the RPC "
                     "returns. Also grpc.health.v1, reflection, and HTTP /health, /ready "
                     "and /metrics. Runs until SIGTERM or SIGINT.")
-    from netc.service.config import EPILOG as SERVE_EPILOG, add_arguments as serve_arguments
-    serve.epilog = SERVE_EPILOG
-    serve_arguments(serve)
+    if "serve" in (sys.argv[1:] if argv is None else argv):
+        from netc.service.config import EPILOG as SERVE_EPILOG, add_arguments as serve_arguments
+        serve.epilog = SERVE_EPILOG
+        serve_arguments(serve)
     serve.set_defaults(func=cmd_serve)
 
     export = commands.add_parser(
@@ -623,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
