@@ -20,8 +20,9 @@ nothing) and mutate its switch's ``ports``, reply awaited. Nothing else.
 
 Side by side: every point of every round runs the reference and netc back to back
 (the order flips each round), each into a fresh project (netc) or a fresh switch
-(reference), so neither meets a bigger project than the other; ``context.repeat``
-rounds, the samples of all rounds pooled for p50 and p99.
+(reference), deleted after the run (not measured), so every run of either side meets
+the same, empty world; ``context.repeat`` rounds, the samples of all rounds pooled for
+p50 and p99.
 
 Where the time goes: the server's Prometheus histograms (``/metrics``) are read
 before and after every netc run. Per request: the mean server time of a
@@ -34,6 +35,10 @@ Project size: 1,000 ports are created through the API first (16 clients, so
 batched), then one client alternates blocks of requests between that project and
 an empty project of the same service (same world), and the same for the raw
 transact into a switch with 1,000 ports and an empty switch.
+
+World size: an empty project of that service (whose world now holds the big
+project) beside an empty project of a second sandbox and service that hold nothing
+else, alternating blocks again (both northds paused, see below).
 
 Diagnostic rows, "northd paused": the same measurements with ovn-northd stopped
 (SIGSTOP) for their duration. northd writes ``up`` back into every new
@@ -258,14 +263,35 @@ class Bench:
     # one side of one point
 
     def netc_run(self, clients: list, project: str, subnet: str, count: int,
-                 breakdown: Breakdown) -> tuple[list[float], float]:
+                 breakdown: Breakdown, ports: list | None = None) -> tuple[list[float], float]:
+        """``count`` CreatePorts; the ids made are appended to ``ports``."""
+        made = [] if ports is None else ports
+
         def call(client, index: int) -> None:
-            client.create_port(org_id=ORG, project_id=project, subnet_id=subnet,
-                               vm_id=f"vm-{index}")
+            made.append(client.create_port(org_id=ORG, project_id=project, subnet_id=subnet,
+                                           vm_id=f"vm-{index}").id)
         before = scrape(self.service.http)
         result = run_load(clients, call, count)
         breakdown.add(before, scrape(self.service.http))
         return result
+
+    def drop_project(self, clients: list, project: str, ports: list[str]) -> None:
+        """Delete the project's ports (batched, by ``clients``) and its VPC: the world
+        goes back to what it was before :meth:`new_project`. Not measured."""
+        run_load(clients, lambda client, index: client.delete_port(
+            org_id=ORG, project_id=project, id=ports[index]), len(ports))
+        self.admin.delete_vpc(org_id=ORG, project_id=project, id=f"{ORG}/{project}")
+
+    def drop_switch(self, switch: str) -> None:
+        """Delete a reference switch (its ports go with it: they are its children)."""
+        self.nb.transact([{"op": "delete", "table": "Logical_Switch",
+                           "where": [["_uuid", "==", ["uuid", switch]]]}])
+
+    def world_ports(self) -> int:
+        """Logical_Switch_Ports the service owns in the Northbound (router ports too)."""
+        from netc.backends.ovn_nb.state import owner_condition
+        return len(self.nb.select("Logical_Switch_Port", [owner_condition(self.service.owner)],
+                                  columns=["_uuid"]))
 
     def raw_run(self, clients: list, switch: str, count: int) -> tuple[list[float], float]:
         lock = threading.Lock()
@@ -314,6 +340,7 @@ def _clients(n: int) -> str:
 def _names() -> list[tuple[str, str, str, float | None]]:
     """(name, unit, reference, goal) of every figure, in report order."""
     raw, empty = "raw OVSDB transact", "same world, empty project"
+    alone = "empty project, empty world"
     big = f"project with {BIG_PROJECT:,} ports"
     names = []
     for n in CONCURRENCY:
@@ -330,7 +357,11 @@ def _names() -> list[tuple[str, str, str, float | None]]:
               (f"CreatePort server time, {big}", "ms", empty, None),
               (f"raw transact p50, switch with {BIG_PROJECT:,} ports", "ms", "empty switch", None),
               (f"CreatePort p50, {big}, {PAUSED_LABEL}", "ms", empty, None),
-              (f"CreatePort server time, {big}, {PAUSED_LABEL}", "ms", empty, None)]
+              (f"CreatePort server time, {big}, {PAUSED_LABEL}", "ms", empty, None),
+              (f"CreatePort p50, empty project, world with the {big}, {PAUSED_LABEL}", "ms",
+               alone, None),
+              (f"CreatePort server time, empty project, world with the {big}, {PAUSED_LABEL}",
+               "ms", alone, None)]
     return names
 
 
@@ -341,34 +372,43 @@ def measure(context: Context) -> list[Figure]:
                "start a sandbox for netc serve")
         return [pending(FAMILY, name, unit, reference, goal, why)
                 for name, unit, reference, goal in _names()]
-    from netc.client import NetworkClient
-    from netc.devtools.sandbox import Sandbox
-    from netc.devtools.service import ServiceProcess
-
     with tempfile.TemporaryDirectory(prefix="netc-bench-service-") as scratch:
-        sandbox = Sandbox(Path(scratch) / "sandbox").start()
-        service = None
-        try:
-            service = ServiceProcess(Path(scratch) / "serve", sandbox.nb_remote,
-                                     reconcile_interval=RECONCILE_SECONDS).start()
-            admin = NetworkClient.connect(service.address)
-            nb = ovsdb_clients(sandbox.nb_remote, 1)[0]
-            bench = Bench(service, sandbox, admin, nb)
-            try:
-                figures = concurrency_figures(bench, context.repeat) + \
-                    size_figures(bench, context.repeat)
-            finally:
-                bench.close()
-                admin.close()
-                nb.close()
-        finally:
-            if service is not None:
-                service.stop()
-            sandbox.stop()
+        with running(Path(scratch) / "a") as bench:
+            figures = concurrency_figures(bench, context.repeat)
+            figures += size_figures(bench, context.repeat)
+            with running(Path(scratch) / "b") as other:
+                figures += world_figures(bench, other, context.repeat)
     expected = [name for name, *_ in _names()]
     if [figure.name for figure in figures] != expected:
         raise AssertionError("the service figures are not the ones _names() lists")
     return figures
+
+
+@contextmanager
+def running(directory: Path) -> Iterator[Bench]:
+    """A sandbox and a ``netc serve`` on it (SQLite in ``directory``), stopped after."""
+    from netc.client import NetworkClient
+    from netc.devtools.sandbox import Sandbox
+    from netc.devtools.service import ServiceProcess
+
+    sandbox = Sandbox(directory / "sandbox").start()
+    service = None
+    try:
+        service = ServiceProcess(directory / "serve", sandbox.nb_remote,
+                                 reconcile_interval=RECONCILE_SECONDS).start()
+        admin = NetworkClient.connect(service.address)
+        nb = ovsdb_clients(sandbox.nb_remote, 1)[0]
+        bench = Bench(service, sandbox, admin, nb)
+        try:
+            yield bench
+        finally:
+            bench.close()
+            admin.close()
+            nb.close()
+    finally:
+        if service is not None:
+            service.stop()
+        sandbox.stop()
 
 
 @contextmanager
@@ -391,8 +431,12 @@ def northd_paused(sandbox) -> Iterator[None]:
 def _warm_up(bench: Bench, clients: list) -> None:
     """First requests of a fresh server pay for imports and caches: not measured."""
     project, subnet = bench.new_project("warm")
-    bench.netc_run(clients[:4], project, subnet, 16, Breakdown())
-    bench.raw_run(bench.raw_clients(4), bench.new_switch(), 16)
+    ports: list[str] = []
+    bench.netc_run(clients[:4], project, subnet, 16, Breakdown(), ports)
+    bench.drop_project(clients[:BUILD_CLIENTS], project, ports)
+    switch = bench.new_switch()
+    bench.raw_run(bench.raw_clients(4), switch, 16)
+    bench.drop_switch(switch)
 
 
 @dataclass
@@ -404,25 +448,33 @@ class Point:
     netc_rate: list[float] = field(default_factory=list)
     raw_rate: list[float] = field(default_factory=list)
     breakdown: Breakdown = field(default_factory=Breakdown)
+    world: set[int] = field(default_factory=set)
+    """Ports the service owned elsewhere when a run began (the same each time)."""
 
 
 def run_points(bench: Bench, clients: list, concurrency: tuple[int, ...], repeat: int,
                label: str) -> dict[int, Point]:
+    """Every point, ``repeat`` rounds; each run in a fresh project (switch) that is
+    deleted after it, so that every run meets the same world."""
     points = {n: Point() for n in concurrency}
     for round_ in range(repeat):
         for n, point in points.items():
             def netc_side() -> None:
+                point.world.add(bench.world_ports())
                 project, subnet = bench.new_project(f"{label}{n}")
+                ports: list[str] = []
                 latencies, wall = bench.netc_run(clients[:n], project, subnet,
-                                                 REQUESTS_PER_RUN, point.breakdown)
+                                                 REQUESTS_PER_RUN, point.breakdown, ports)
                 point.netc.extend(latencies)
                 point.netc_rate.append(REQUESTS_PER_RUN / wall)
+                bench.drop_project(clients[:BUILD_CLIENTS], project, ports)
 
             def raw_side() -> None:
-                latencies, wall = bench.raw_run(bench.raw_clients(n), bench.new_switch(),
-                                                REQUESTS_PER_RUN)
+                switch = bench.new_switch()
+                latencies, wall = bench.raw_run(bench.raw_clients(n), switch, REQUESTS_PER_RUN)
                 point.raw.extend(latencies)
                 point.raw_rate.append(REQUESTS_PER_RUN / wall)
+                bench.drop_switch(switch)
 
             for side in (raw_side, netc_side) if round_ % 2 == 0 else (netc_side, raw_side):
                 side()
@@ -451,7 +503,8 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
                         f"{'meets' if value < P99_GOAL_MS else 'MISSES'}; issue bar "
                         f"< {P99_BAR_MS:g} ms: {'meets' if value < P99_BAR_MS else 'MISSES'}")
         figures += _latency_rows(point, _clients(n), reference,
-                                 f"{len(point.netc)} requests per side", p99_note)
+                                 f"{len(point.netc)} requests per side; "
+                                 f"{_world(point.world)}", p99_note)
         figures.insert(len(figures) - 1, Figure(
             FAMILY, f"CreatePort ports/s, {_clients(n)}", "ports/s",
             round(statistics.median(point.netc_rate)), reference,
@@ -462,6 +515,11 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
         figures += _latency_rows(point, f"{_clients(n)}, {PAUSED_LABEL}", reference,
                                  "diagnostic: no write-back of Logical_Switch_Port.up", "")
     return figures
+
+
+def _world(counts: set[int]) -> str:
+    shown = "/".join(str(c) for c in sorted(counts))
+    return f"the service's other ports at each run: {shown}"
 
 
 def _latency_rows(point: Point, label: str, reference: str, p50_note: str,
@@ -488,21 +546,25 @@ class Sizes:
     raw: dict[str, list[float]] = field(default_factory=lambda: {"big": [], "empty": []})
     breakdowns: dict[str, Breakdown] = field(
         default_factory=lambda: {"big": Breakdown(), "empty": Breakdown()})
+    ports: dict[str, list[str]] = field(default_factory=lambda: {"big": [], "empty": []})
 
 
-def alternate(bench: Bench, client: list, raw_client: list, where: dict, repeat: int) -> Sizes:
-    """Blocks of requests, alternating between the projects (and the switches)."""
+def alternate(bench: Bench, client: list, raw_client: list | None, where: dict,
+              repeat: int) -> Sizes:
+    """Blocks of requests, alternating between the projects (and the switches);
+    ``where``: "big" and "empty" -> (bench, project, subnet, switch or None)."""
     sizes = Sizes()
     for round_ in range(repeat):
         for block in range(BLOCKS_PER_ROUND):
             order = ("big", "empty") if (round_ + block) % 2 == 0 else ("empty", "big")
             for which in order:
-                project, subnet, switch = where[which]
-                latencies, _ = bench.netc_run(client, project, subnet, BLOCK,
-                                              sizes.breakdowns[which])
+                side, project, subnet, switch = where[which]
+                latencies, _ = side.netc_run(client[which], project, subnet, BLOCK,
+                                             sizes.breakdowns[which], sizes.ports[which])
                 sizes.netc[which].extend(latencies)
-                latencies, _ = bench.raw_run(raw_client, switch, BLOCK)
-                sizes.raw[which].extend(latencies)
+                if switch is not None:
+                    latencies, _ = side.raw_run(raw_client, switch, BLOCK)
+                    sizes.raw[which].extend(latencies)
     return sizes
 
 
@@ -522,13 +584,16 @@ def size_figures(bench: Bench, repeat: int) -> list[Figure]:
             step[1]["mutations"][0][2] = ["set", [["named-uuid", f"port{index}"]]]
             operations += step
         bench.nb.transact(operations)
-        where = {"big": (big, big_subnet, big_switch),
-                 "empty": (empty, empty_subnet, bench.new_switch())}
-        sizes = alternate(bench, builders[:1], bench.raw_clients(1), where, repeat)
+        single = {"big": builders[:1], "empty": builders[:1]}
+        where = {"big": (bench, big, big_subnet, big_switch),
+                 "empty": (bench, empty, empty_subnet, bench.new_switch())}
+        sizes = alternate(bench, single, bench.raw_clients(1), where, repeat)
+        bench.drop_project(builders, empty, sizes.ports["empty"])
         empty2, empty2_subnet = bench.new_project("empty")
-        where["empty"] = (empty2, empty2_subnet, bench.new_switch())
+        where["empty"] = (bench, empty2, empty2_subnet, bench.new_switch())
         with northd_paused(bench.sandbox):
-            paused = alternate(bench, builders[:1], bench.raw_clients(1), where, repeat)
+            paused = alternate(bench, single, bench.raw_clients(1), where, repeat)
+            bench.drop_project(builders, empty2, paused.ports["empty"])
     finally:
         for client in builders:
             client.close()
@@ -568,3 +633,37 @@ def _server_row(sizes: Sizes, name: str, reference: str) -> Figure:
                   round(empty.server_ms, 2), None,
                   {"breakdown": [big.as_dict(), empty.as_dict()]},
                   note=f"{BIG_PROJECT:,} ports: {big.describe()}; empty: {empty.describe()}")
+
+
+def world_figures(bench: Bench, other: Bench, repeat: int) -> list[Figure]:
+    """An empty project in ``bench`` (its world holds the big project) beside an empty
+    project in ``other``, a second sandbox and service holding nothing else; both
+    northds paused, so that what differs is the world alone."""
+    world = bench.world_ports()
+    here, here_subnet = bench.new_project("alone")
+    there, there_subnet = other.new_project("alone")
+    clients = {"big": service_clients(bench.service.address, 1),
+               "empty": service_clients(other.service.address, 1)}
+    try:
+        where = {"big": (bench, here, here_subnet, None),
+                 "empty": (other, there, there_subnet, None)}
+        with northd_paused(bench.sandbox), northd_paused(other.sandbox):
+            sizes = alternate(bench, clients, None, where, repeat)
+    finally:
+        for pair in clients.values():
+            pair[0].close()
+    reference = "empty project, empty world"
+    label = f"empty project, world with the project with {BIG_PROJECT:,} ports, {PAUSED_LABEL}"
+    here_, there_ = sizes.breakdowns["big"], sizes.breakdowns["empty"]
+    return [
+        Figure(FAMILY, f"CreatePort p50, {label}", "ms", round(p50(sizes.netc["big"]), 2),
+               reference, round(p50(sizes.netc["empty"]), 2), None,
+               {"netc": sizes.netc["big"], "reference": sizes.netc["empty"]},
+               note=f"the world: {world} other ports in the service; the reference: a second "
+                    f"sandbox and netc serve holding nothing else; 1 client, alternating "
+                    f"blocks of {BLOCK}"),
+        Figure(FAMILY, f"CreatePort server time, {label}", "ms", round(here_.server_ms, 2),
+               reference, round(there_.server_ms, 2), None,
+               {"breakdown": [here_.as_dict(), there_.as_dict()]},
+               note=f"beside {world} ports: {here_.describe()}; alone: {there_.describe()}"),
+    ]
