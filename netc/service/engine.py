@@ -188,8 +188,12 @@ class Engine:
                 timings.store += time.monotonic() - started
                 if revision is None:
                     continue  # another process changed the project: read again
-            try:
-                applied = self.northbound.apply(f"{org}/{project}", rows)
+            read = changeset.entries.get(vpc_key)
+            try:  # the revision the rows are of: OVN never takes older rows than it holds
+                applied = self.northbound.apply(
+                    f"{org}/{project}", rows, revision if revision is not None
+                    else read.mod_revision if read is not None else None,
+                    current=lambda: self._project_revision(vpc_key))
             except ServiceError as error:
                 if revision is not None:
                     changeset.revert(revision)
@@ -205,6 +209,11 @@ class Engine:
             return
         _fail(batch, ServiceError("CONFLICT", f"project {org}/{project} kept changing in the "
                                               f"store during {STORE_ATTEMPTS} attempts"))
+
+    def _project_revision(self, vpc_key: str) -> int | None:
+        """The project's revision in the store now (its VPC key's; None: deleted)."""
+        entry = self.store.get([vpc_key]).get(vpc_key)
+        return entry.mod_revision if entry is not None else None
 
     def _compile(self, org: str, project: str, changeset: ChangeSet) -> tuple[RowSet, Diagnostics]:
         """The project's rows by the CLI's front end and compiler (empty: no VPC)."""

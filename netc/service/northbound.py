@@ -6,6 +6,14 @@ Every apply diffs the project's wanted rows against the view (the same diff
 versions of the project's and the global rows the view holds, and waits until the
 monitor has delivered it. A guard that fails (another writer) re-syncs the view and
 tries again, a bounded number of times.
+
+Several replicas write one project's rows: each applies the rows compiled from the
+store revision it committed (or read), and the project's router records that
+revision (``options:netc:revision``). Rows older than what OVN holds are not written,
+so a replica whose OVN write comes after a later one's never undoes it (the later
+rows were compiled from a read that included the earlier commit). The check and the
+write are one: the transaction's ``wait`` on the router's ``_version`` fails if
+another replica wrote in between, and the attempt is made again.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from netc.backends.diff import diff_rows
 from netc.backends.ovn_nb.apply import (ATTEMPTS, RETRY_PAUSE, RETRYABLE_ERRORS, changes_of,
@@ -21,7 +30,7 @@ from netc.backends.ovn_nb.ovsdb import (ConnectionLost, OvsdbClient, OvsdbError,
                                         TransactionError)
 from netc.backends.ovn_nb.schema import load_schema
 from netc.backends.ovn_nb.txn import build_operations
-from netc.backends.ovn_nb.view import OwnedView
+from netc.backends.ovn_nb.view import REVISION_KEY, OwnedView
 from netc.compiler.rows import ORG_KEY, OWNER_KEY, PROJECT_KEY, RowSet
 from netc.diagnostics import Code
 from netc.service.errors import ServiceError
@@ -34,6 +43,8 @@ class Applied:
     attempts: int
     seconds: float
     """Time spent in OVN transactions (the latency the metrics report)."""
+    superseded_by: int | None = None
+    """Not written: OVN already holds the rows of this later store revision."""
 
 
 class ServiceNorthbound:
@@ -66,18 +77,33 @@ class ServiceNorthbound:
             self._unavailable_as_error(self.view.sync)
             return self.view.projects()
 
-    def apply(self, project: str, rows: RowSet) -> Applied:
+    def apply(self, project: str, rows: RowSet, revision: int | None = None,
+              current: Callable[[], int | None] | None = None) -> Applied:
         """Make the project's owned rows ``rows`` (global rows merged, other projects'
-        references kept) in one transaction; ServiceError if that cannot be done."""
-        with self.view.lock:
-            return self._unavailable_as_error(lambda: self._apply(project, rows))
+        references kept) in one transaction; ServiceError if that cannot be done.
 
-    def _apply(self, project: str, rows: RowSet) -> Applied:
+        ``revision`` is the store revision ``rows`` were compiled from. When OVN holds
+        the rows of a later one, nothing is written, unless ``current()`` (the project's
+        revision in the store now; None once deleted) is below that: then OVN's revision
+        comes from another store (restored, replaced) and ``rows`` are written anyway."""
+        with self.view.lock:
+            return self._unavailable_as_error(
+                lambda: self._apply(project, rows, revision, current))
+
+    def _apply(self, project: str, rows: RowSet, revision: int | None,
+               current: Callable[[], int | None] | None) -> Applied:
         spent = 0.0
         events = []
+        trusted = True
         for attempt in range(1, ATTEMPTS + 1):
             self.view.sync()
             state = self.view.scoped(project)
+            applied = self.view.applied_revision(project)
+            if revision is not None and applied is not None and applied > revision and trusted:
+                now = current() if current is not None else None
+                if now is None or now >= applied:  # the store moved on (or deleted it)
+                    return Applied(0, attempt, spent, superseded_by=applied)
+                trusted = False  # OVN's revision is not of this store's history
             changes = changes_of(diff_rows(rows, state.rows, {project}))
             if not (changes.creates or changes.updates or changes.destroys):
                 return Applied(0, attempt, spent)
@@ -86,6 +112,8 @@ class ServiceNorthbound:
             operations = build_operations(self.schema, state, creates=changes.creates,
                                           updates=changes.updates, destroys=changes.destroys,
                                           comment=comment_for(self.owner, changes))
+            if revision is not None:
+                self._record_revision(project, operations, revision)
             read = state.versions()
             started = time.monotonic()
             try:
@@ -108,6 +136,24 @@ class ServiceNorthbound:
             time.sleep(random.uniform(*RETRY_PAUSE))
         raise ServiceError("CONFLICT", f"other writers kept changing the Northbound rows of "
                                        f"{project} during {ATTEMPTS} attempts: {events}")
+
+    def _record_revision(self, project: str, operations: list[dict], revision: int) -> None:
+        """Make the transaction set the project router's ``options:netc:revision``."""
+        org, _, name = project.partition("/")
+        for operation in operations:
+            if operation["op"] == "insert" and operation["table"] == "Logical_Router":
+                ids = dict(operation["row"].get("external_ids", ["map", []])[1])
+                if ids.get(ORG_KEY) == org and ids.get(PROJECT_KEY) == name:
+                    operation["row"]["options"] = ["map", [[REVISION_KEY, str(revision)]]]
+                    return
+        uuid = self.view.router_uuid(project)
+        if uuid is not None and not any(op["op"] == "delete" and op.get("where") ==
+                                        [["_uuid", "==", ["uuid", uuid]]] for op in operations):
+            operations.append({"op": "mutate", "table": "Logical_Router",
+                               "where": [["_uuid", "==", ["uuid", uuid]]],
+                               "mutations": [["options", "delete", ["set", [REVISION_KEY]]],
+                                             ["options", "insert",
+                                              ["map", [[REVISION_KEY, str(revision)]]]]]})
 
     def _refuse_foreign(self, project: str) -> None:
         """FAILED_PRECONDITION when another owner already has rows of this project."""

@@ -34,6 +34,11 @@ from netc.backends.ovn_nb.state import owned_tables, owner_condition, read_colum
 from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Row
 
 MONITOR_ID = "netc-owned"
+REVISION_KEY = "netc:revision"
+"""In a project's Logical_Router ``options``: the store revision of the project's rows
+that OVN holds (written by the service, see :meth:`OwnedView.applied_revision`)."""
+EXTRA_COLUMNS = {"Logical_Router": ["options"]}
+"""Monitored beyond what netc compares, and kept out of the rows the diff sees."""
 CATCH_UP_SECONDS = 5.0
 """How long to wait for the monitor to deliver one's own committed transaction."""
 
@@ -73,8 +78,8 @@ class OwnedView:
     def _restart(self) -> None:
         self.client.connect()
         condition = [owner_condition(self.owner)]
-        requests = {table: [{"columns": [c for c in read_columns(table) if c != "_uuid"],
-                             "where": condition}]
+        requests = {table: [{"columns": [c for c in read_columns(table) if c != "_uuid"]
+                             + EXTRA_COLUMNS.get(table, []), "where": condition}]
                     for table in owned_tables(self.schema)}
         self._monitors += 1
         self._monitor_id = f"{MONITOR_ID}-{self._monitors}"  # a fresh id: the server may
@@ -169,8 +174,9 @@ class OwnedView:
                 return None
             readers = self._readers[table]
             raw = self._raw[table][uuid]
+            extra = EXTRA_COLUMNS.get(table, ())
             row = Row(table, key, {name: readers[name](datum) for name, datum in raw.items()
-                                   if name in readers})
+                                   if name in readers and name not in extra})
             self._decoded[where] = row
         return row
 
@@ -179,6 +185,25 @@ class OwnedView:
 
     def projects(self) -> set[str]:
         return {p for p, members in self._by_project.items() if p is not None and members}
+
+    def router_uuid(self, project: str) -> str | None:
+        """The ``_uuid`` of the project's Logical_Router, if OVN has it."""
+        for table, key in self._by_project.get(project, ()):
+            if table == "Logical_Router":
+                return self._uuid_by_key[(table, key)]
+        return None
+
+    def applied_revision(self, project: str) -> int | None:
+        """The store revision whose rows of ``project`` OVN holds, as the service last
+        wrote it in the project's router's ``options:netc:revision`` (None: unknown).
+        Every write of the service's is guarded by the router's ``_version``, so this
+        can only grow while the project exists."""
+        uuid = self.router_uuid(project)
+        if uuid is None:
+            return None
+        options = self._raw["Logical_Router"][uuid].get("options", ["map", []])
+        value = dict(options[1]).get(REVISION_KEY) if _tagged(options, "map") else None
+        return int(value) if value and value.isdigit() else None
 
     def scoped(self, project: str) -> "ScopedState":
         """The rows of ``project`` and the global rows, as a state to plan against."""
