@@ -62,6 +62,8 @@ class Reconciler:
             return 0
         repaired = 0
         for org, project in sorted(stored | in_ovn):
+            if not self.may_run():  # another replica took the reconciler over meanwhile
+                break
             request = self.engine.submit(org, project, _no_change, reconcile=True)
             if request.error is not None:
                 self.metrics.reconcile_errors.inc()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 from concurrent import futures
@@ -29,6 +31,7 @@ from netc.service.api import overlay_network_pb2 as pb
 from netc.service.api import overlay_network_pb2_grpc as pb_grpc
 from netc.service.auth import Authenticator, check_listen_address
 from netc.service.config import EPILOG, ServiceSettings, add_arguments, settings_from_args
+from netc.service.election import leadership
 from netc.service.engine import Engine
 from netc.service.handlers import NetworkServicer
 from netc.service.metrics import ServiceMetrics
@@ -57,6 +60,8 @@ class Service:
     http: ThreadingHTTPServer
     reconciler: Reconciler
     grpc_port: int
+    election: object = None
+    """Who runs the reconciler (netc.service.election): etcd's lease, or the sole replica."""
 
     def ready(self) -> tuple[bool, str]:
         """Whether the Northbound and the store both answer, and what is wrong if not."""
@@ -74,6 +79,7 @@ class Service:
     def stop(self) -> None:
         self.health.enter_graceful_shutdown()
         self.reconciler.stop()
+        self.election.stop()
         self.grpc_server.stop(GRACE_SECONDS).wait()
         self.http.shutdown()
         self.northbound.close()
@@ -117,16 +123,24 @@ def build(settings: ServiceSettings) -> Service:
     if port == 0:
         raise SystemExit(f"netc serve: cannot listen on {settings.server.listen_addr}")
 
-    reconciler = Reconciler(engine, metrics, settings.server.reconcile_interval)
+    election = leadership(store, metrics.registry, replica_identity(settings))
+    reconciler = Reconciler(engine, metrics, settings.server.reconcile_interval,
+                            may_run=election.is_leader)
     service = Service(settings, store, northbound, engine, metrics, server, health_servicer,
-                      None, reconciler, port)
+                      None, reconciler, port, election)
     service.http = _http_server(settings.server.http_listen_addr, service)
     server.start()
     for name in (SERVICE_NAME, ""):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     threading.Thread(target=service.http.serve_forever, name="http", daemon=True).start()
+    election.start()
     reconciler.start()
     return service
+
+
+def replica_identity(settings: ServiceSettings) -> str:
+    """How this replica names itself in the reconciler's election and in the log."""
+    return f"{socket.gethostname()}:{os.getpid()} ({settings.server.listen_addr})"
 
 
 def _http_server(address: str, service: Service) -> ThreadingHTTPServer:

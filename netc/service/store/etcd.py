@@ -125,10 +125,13 @@ class EtcdStore(Store):
 
     # -- one request, failing over between members ---------------------------------
 
-    def request(self, path: str, body: dict, *, on_resend=None) -> dict:
-        """POST ``body`` to ``/v3/PATH`` on a member that can serve it. ``on_resend``
-        (if given) is called with the body before it is sent again after a failure
-        that may have reached a member, and returns the body to send instead."""
+    def request(self, path: str, body: dict, *, on_resend=None,
+                deadline: float | None = None) -> dict:
+        """POST ``body`` to ``/v3/PATH`` on a member that can serve it, trying members
+        for ``deadline`` seconds (default :attr:`deadline`). ``on_resend`` (if given)
+        is called with the body before it is sent again after a failure that may have
+        reached a member, and returns the body to send instead."""
+        deadline = self.deadline if deadline is None else deadline
         started = time.monotonic()
         reasons: dict[str, str] = {}
         pause = 0.02
@@ -147,7 +150,7 @@ class EtcdStore(Store):
                     with self._lock:
                         if self._current == index:
                             self._current = (index + 1) % len(self._clients)
-                if time.monotonic() - started > self.deadline:
+                if time.monotonic() - started > deadline:
                     raise StoreUnavailable(self._unavailable(reasons, started))
             time.sleep(pause)  # every member failed: give an election time to finish
             pause = min(pause * 2, 0.5)
