@@ -64,6 +64,9 @@ class EtcdCluster:
         self.members = members
         self.client_ports: list[int] = []
         self.peer_ports: list[int] = []
+        self._processes: dict[int, subprocess.Popen] = {}
+        """The members this object started (a just-exec'd process's /proc cmdline can
+        still be empty, so exits are judged by the process handle where there is one)."""
 
     # --- state kept in etcd.json ---
 
@@ -162,6 +165,7 @@ class EtcdCluster:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                        start_new_session=True)
         self.daemon(member).pid_file.write_text(f"{process.pid}\n")
+        self._processes[member] = process
         if wait:
             poll_until(lambda: self._healthy(member), timeout,
                        f"etcd member {name} to rejoin its cluster")
@@ -169,14 +173,20 @@ class EtcdCluster:
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Every running member healthy and a leader elected."""
         def ready() -> bool:
-            running = [m for m in range(1, self.members + 1) if self.daemon(m).pid()]
-            if len(running) < self.members:
-                dead = [self.name(m) for m in range(1, self.members + 1) if m not in running]
+            dead = [self.name(m) for m in range(1, self.members + 1) if self._exited(m)]
+            if dead:
                 raise SandboxError(f"etcd member(s) {', '.join(dead)} exited; see "
                                    f"{self.directory / (dead[0] + '.log')}:\n"
                                    f"{self._log_tail(dead[0])}")
-            return all(self._healthy(m) for m in running) and self.leader() is not None
+            return all(self._healthy(m) for m in range(1, self.members + 1)) \
+                and self.leader() is not None
         poll_until(ready, timeout, "the etcd cluster to elect a leader")
+
+    def _exited(self, member: int) -> bool:
+        process = self._processes.get(member)
+        if process is not None:
+            return process.poll() is not None
+        return self.daemon(member).pid() is None
 
     def _log_tail(self, name: str) -> str:
         try:
@@ -204,7 +214,7 @@ class EtcdCluster:
     def leader(self) -> int | None:
         """The running member that reports itself the leader (1-based), if any."""
         for member in range(1, self.members + 1):
-            if self.daemon(member).pid() is None:
+            if self._exited(member):
                 continue
             status = self._post(member, "/v3/maintenance/status", {})
             if status and status.get("leader") and \
@@ -217,7 +227,18 @@ class EtcdCluster:
 
     def kill_member(self, member: int) -> None:
         """SIGKILL member ``member``, as a crash would."""
-        self.daemon(member).stop(signal.SIGKILL)
+        self._stop_member(member, signal.SIGKILL)
+
+    def _stop_member(self, member: int, sig: int) -> None:
+        process = self._processes.pop(member, None)
+        if process is not None and process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self.daemon(member).stop(sig)  # started by another process: by its pid file
 
     def status(self) -> list[MemberStatus]:
         leader = self.leader()
@@ -226,5 +247,5 @@ class EtcdCluster:
 
     def stop(self) -> None:
         """Stop every member (by pid file); the data directories stay until the next start."""
-        for daemon in self.daemons():
-            daemon.stop()
+        for member in range(1, self.members + 1):
+            self._stop_member(member, signal.SIGTERM)
