@@ -110,8 +110,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         if args.action == "up":
             started = time.monotonic()
+            etcd = args.etcd_members or (1 if args.etcd else 0)
             sandbox = Sandbox(directory, cluster=args.cluster, dataplane=args.dataplane,
-                              ssl=args.ssl).start()
+                              ssl=args.ssl, etcd=etcd).start()
             print(f"sandbox up in {sandbox.directory} ({time.monotonic() - started:.2f}s): "
                   f"{', '.join(d.name for d in sandbox.daemons())}", file=sys.stderr)
             print(exports(sandbox), end="")
@@ -479,6 +480,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sandbox.add_argument("--ssl", action="store_true",
                          help="also serve the Northbound on ssl: with throwaway certificates "
                               "(status shows the remote and the key/cert/CA files)")
+    sandbox.add_argument("--etcd", action="store_true",
+                         help="also run etcd for `netc serve --storage etcd` (exported as "
+                              "OVERLAY_NETWORK_CHAINFIRE_ENDPOINT)")
+    sandbox.add_argument("--etcd-members", type=int, choices=(1, 3, 5), metavar="N",
+                         help="etcd members on loopback (1, 3 or 5; implies --etcd; default 1)")
     sandbox.set_defaults(func=cmd_sandbox)
 
     compile_ = commands.add_parser(

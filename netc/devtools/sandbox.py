@@ -209,17 +209,20 @@ class Sandbox:
     ``cluster`` is the number of Northbound members (1: a standalone database; 3: a
     RAFT cluster). ``dataplane`` adds OVS, br-int and ovn-controller (chassis-1).
     ``ssl`` adds an ``ssl:`` remote to every Northbound member, with a throwaway CA,
-    server and client certificates made by openssl in ``DIR/pki``.
+    server and client certificates made by openssl in ``DIR/pki``. ``etcd`` starts
+    that many etcd members beside OVN, in ``DIR/etcd`` (:mod:`netc.devtools.etcd`),
+    for the service's etcd store.
     """
 
     def __init__(self, directory: str | Path = DEFAULT_DIRECTORY, *, cluster: int = 1,
-                 dataplane: bool = False, ssl: bool = False) -> None:
+                 dataplane: bool = False, ssl: bool = False, etcd: int = 0) -> None:
         if cluster < 1:
             raise SandboxError(f"cluster must be at least 1 member, not {cluster}")
         self.directory = Path(directory).resolve()
         self.cluster = cluster
         self.dataplane = dataplane
         self.ssl = ssl
+        self.etcd = etcd
         self.nb_ports: list[int] = []
         self.nb_ssl_ports: list[int] = []
         self.raft_ports: list[int] = []
@@ -239,7 +242,7 @@ class Sandbox:
         except (OSError, ValueError) as error:
             raise SandboxError(f"unreadable {path}: {error}") from None
         sandbox = cls(path.parent, cluster=state["cluster"], dataplane=state["dataplane"],
-                      ssl=state["ssl"])
+                      ssl=state["ssl"], etcd=state.get("etcd", 0))
         sandbox.nb_ports = state["nb_ports"]
         sandbox.nb_ssl_ports = state["nb_ssl_ports"]
         sandbox.raft_ports = state["raft_ports"]
@@ -249,6 +252,7 @@ class Sandbox:
 
     def _save(self) -> None:
         state = {"cluster": self.cluster, "dataplane": self.dataplane, "ssl": self.ssl,
+                 "etcd": self.etcd,
                  "nb_ports": self.nb_ports, "nb_ssl_ports": self.nb_ssl_ports,
                  "raft_ports": self.raft_ports,
                  "sb_port": self.sb_port,
@@ -302,7 +306,19 @@ class Sandbox:
 
     @property
     def exports(self) -> dict[str, str]:
-        return {"OVN_NB_DB": self.nb_remote, "OVN_SB_DB": self.sb_remote}
+        exports = {"OVN_NB_DB": self.nb_remote, "OVN_SB_DB": self.sb_remote}
+        cluster = self.etcd_cluster()
+        if cluster is not None:
+            exports.update(cluster.exports)
+        return exports
+
+    def etcd_cluster(self):
+        """The sandbox's etcd (:class:`netc.devtools.etcd.EtcdCluster`), if it has one."""
+        if not self.etcd:
+            return None
+        from netc.devtools.etcd import EtcdCluster
+        return EtcdCluster.load(self.directory / "etcd") or EtcdCluster(self.directory / "etcd",
+                                                                        self.etcd)
 
     def daemons(self) -> list[Daemon]:
         """Every daemon this sandbox runs, in the order they are started."""
@@ -313,6 +329,8 @@ class Sandbox:
             daemons += [Daemon("ovs", "ovsdb-server", self._path("ovs", "pid")),
                         Daemon("vswitchd", "ovs-vswitchd", self._path("vswitchd", "pid")),
                         Daemon("controller", "ovn-controller", self._path("controller", "pid"))]
+        if self.etcd:
+            daemons += self.etcd_cluster().daemons()
         return daemons
 
     def status(self) -> SandboxStatus:
@@ -324,6 +342,8 @@ class Sandbox:
                                     f"--certificate={files.certificate} --ca-cert={files.ca_cert}")
         if self.dataplane:
             remotes["Open_vSwitch"] = f"unix:{OVS_DB_SOCKET}"
+        if self.etcd:
+            remotes["etcd"] = self.etcd_cluster().endpoint
         return SandboxStatus(self.directory,
                              tuple(DaemonStatus(d.name, d.pid()) for d in self.daemons()),
                              self.exports, remotes)
@@ -357,6 +377,9 @@ class Sandbox:
     def start(self, timeout: float = START_TIMEOUT) -> Sandbox:
         """Create fresh databases and start every daemon; returns once all are ready."""
         check_binaries(self.dataplane)
+        if self.etcd:
+            from netc.devtools.etcd import check_etcd
+            check_etcd()
         self.directory.mkdir(parents=True, exist_ok=True)
         if (self.directory / STATE_FILE).exists():
             previous = Sandbox.load(self.directory)
@@ -380,6 +403,9 @@ class Sandbox:
             self._start_control_plane(timeout)
             if self.dataplane:
                 self._start_dataplane(timeout)
+            if self.etcd:
+                from netc.devtools.etcd import EtcdCluster
+                EtcdCluster(self.directory / "etcd", self.etcd).start(timeout)
         except OvsdbError as error:
             self.stop()
             raise SandboxError(str(error)) from error
