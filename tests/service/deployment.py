@@ -14,7 +14,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -141,7 +144,14 @@ class Load:
     """Calls that failed after they may have reached a replica: each may have made a
     port that no one was told of (a retry then makes another)."""
     refused: list = field(default_factory=list)
+    retries: Counter = field(default_factory=Counter)
+    """Calls answered UNAVAILABLE (and so sent again), by error code."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for(self, acknowledged: int, timeout: float = 120.0) -> None:
+        """Until this many ports were acknowledged in all (the load goes on meanwhile)."""
+        poll_until(lambda: len(self.acknowledged) >= acknowledged, timeout,
+                   f"{acknowledged} acknowledged ports")
 
     def create_ports(self, count: int, threads: int, subnet: str = "default",
                      during: Callable[[], None] | None = None, attempts: int = 12) -> None:
@@ -187,8 +197,10 @@ class Load:
                         self.refused.append(error)
                     return
                 # CONFLICT and a refused connection wrote nothing; anything else may have
-                if error.code != "CONFLICT" and "failed to connect" not in error.details.lower():
-                    with self.lock:
+                with self.lock:
+                    self.retries[error.code] += 1
+                    if error.code != "CONFLICT" and \
+                            "failed to connect" not in error.details.lower():
                         self.ambiguous += 1
                 threading.Event().wait(0.2 * (attempt + 1))
                 continue
@@ -249,4 +261,24 @@ def check_consistent(deployment: Deployment, load: Load) -> None:
         assert ovn[port_id]["addresses"] == f"{record['mac_address']} {record['ip_address']}"
     for port in load.acknowledged:
         assert ovn[port.id]["addresses"] == f"{port.mac_address} {port.ip_address}"
+    check_export_plans_no_changes(deployment)
     deployment.sandbox.check_cluster()
+
+
+def check_export_plans_no_changes(deployment: Deployment) -> None:
+    """The whole store, exported as intent, plans "No changes." against the Northbound:
+    no project is half-made in OVN, once the reconciler has had its period."""
+    out = deployment.directory / f"exported-{time.monotonic_ns()}"
+    netc = [sys.executable, "-m", "netc"]
+    done = subprocess.run([*netc, "export", "--store", deployment.store_url, "-o", str(out),
+                           "--service-config", str(deployment.replicas[0].config_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    def no_changes() -> bool:
+        plan = subprocess.run([*netc, "plan", ".", "--nb", deployment.sandbox.nb_remote,
+                               "--detailed-exitcode"], cwd=out, capture_output=True, text=True,
+                              timeout=120)
+        assert plan.returncode in (0, 2), plan.stdout + plan.stderr
+        return plan.returncode == 0
+    poll_until(no_changes, SETTLE_TIMEOUT, "the exported store to plan no changes")

@@ -172,8 +172,13 @@ class EtcdStore(Store):
                          not refused) from error
         except requests.exceptions.Timeout as error:
             raise _Retry(f"no answer within {self.request_timeout:g}s", True) from error
+        except requests.exceptions.RequestException as error:  # e.g. cut off mid-answer
+            raise _Retry(f"broken answer: {error.__class__.__name__}: {error}", True) from error
         if answer.status_code == 200:
-            return answer.json()
+            try:
+                return answer.json()
+            except ValueError as error:
+                raise _Retry(f"unreadable answer: {error}", True) from error
         message = _error_message(answer)
         if answer.status_code in RETRY_STATUSES or any(m in message for m in RETRY_MESSAGES):
             raise _Retry(f"HTTP {answer.status_code}: {message}", True)
