@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from bench.families import acl_rows, apply, check, compile, plan, service
+from bench.families import acl_rows, apply, check, compile, plan, replicas, service
 from bench.figures import Context, Figure
 
 FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
@@ -18,4 +18,5 @@ FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
     "apply": apply.measure,
     "plan": plan.measure,
     "service": service.measure,
+    "replicas": replicas.measure,
 }

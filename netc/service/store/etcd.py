@@ -51,8 +51,12 @@ log = logging.getLogger(__name__)
 API_PATH = "/v3/"
 """etcd 3.4 and later serve the gateway at /v3/ (3.3 only at /v3beta/)."""
 CONNECT_TIMEOUT = 1.0
-REQUEST_TIMEOUT = 5.0
-"""Seconds one member has to answer; etcd itself gives up on a proposal after ~5 s."""
+REQUEST_TIMEOUT = 2.0
+"""Seconds one member has to answer before the request goes to the next. A follower
+that forwarded a write to a leader that just died holds it until etcd's own timeout
+(7 s with the default election timeout); going to another member after 2 s lets the
+write through as soon as a new leader is elected. Re-sending is safe: reads are
+idempotent and a re-sent commit recognises its own earlier success."""
 DEADLINE = 10.0
 """Seconds one store call keeps going round the members before StoreUnavailable:
 longer than an election (about 1-2 s with etcd's default timing)."""
