@@ -18,10 +18,9 @@ the digest of rows that never set it.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
-from netc.compiler.rows import Row
+from netc.compiler.rows import Row, json_encoder
 from netc.compiler.schema import TABLES, unset_value
 
 DIGEST_KEY = "netc:digest"
@@ -32,9 +31,9 @@ _UNSET: dict[str, dict[str, Any]] = {
 """Table -> column -> its unset value, for every managed column in schema order
 (looked up per cell: the diff and the digest read every column of every row)."""
 
-_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=True,
-                           separators=(",", ":")).encode
-"""The C encoder (no ``indent``): hashing every row of a large compile stays cheap."""
+_encode = json_encoder(separators=(",", ":"))
+"""The C encoder (no ``indent``), made once: hashing every row of a large compile
+stays cheap. The same text as ``json.dumps(sort_keys=True, separators=(",", ":"))``."""
 
 
 def normalised(row: Row | None, column: str) -> Any:

@@ -34,6 +34,41 @@ the interpreter (SIGSEGV) beyond about 20,000 levels on an 8 MiB stack, fewer on
 smaller stacks of threads."""
 
 
+class _Loader(yaml.CSafeLoader):
+    """PyYAML's C loader, with the tag of a plain scalar looked up once per distinct
+    value: the C composer calls back into Python's ``resolve`` (a few regular
+    expressions) for every node, and intent repeats its keys and small values
+    (``name``, ``protocol``, ``tcp``, ``0.0.0.0/0``) thousands of times. The tags are
+    exactly ``resolve``'s; mappings and sequences take the default tags, as
+    SafeLoader has no path resolvers."""
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind, value, implicit):  # noqa: D102 - PyYAML's hook
+        if kind is yaml.ScalarNode:
+            tag = self._tags.get((value, implicit))
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._tags) < _RESOLVED_KEPT:
+                    self._tags[(value, implicit)] = tag
+            return tag
+        if kind is yaml.MappingNode:
+            return self.DEFAULT_MAPPING_TAG
+        return self.DEFAULT_SEQUENCE_TAG
+
+    def descend_resolver(self, current_node, current_index):  # no path resolvers
+        return None
+
+    def ascend_resolver(self):
+        return None
+
+
+_RESOLVED_KEPT = 4096
+"""Distinct scalars whose tag :class:`_Loader` keeps (the first ones met: keys and
+enumerations; the addresses and names that occur once are not worth keeping)."""
+assert not yaml.CSafeLoader.yaml_path_resolvers  # what _Loader relies on
+
+
 @dataclass(eq=False)
 class YamlSourceMap:
     """A source map that walks the composed YAML node tree on demand.
@@ -66,7 +101,7 @@ class YamlSourceMap:
 
 def _compose_document(text: str, index: int) -> yaml.Node:
     """The node tree of document ``index`` of ``text``, composed as load_yaml did."""
-    for position, root in enumerate(yaml.compose_all(text, Loader=yaml.CSafeLoader)):
+    for position, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
         if position == index:
             return root
     raise LookupError(f"document {index} is gone")  # pragma: no cover - text is immutable
@@ -158,7 +193,7 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
     try:
         if _too_deep(text, file, diagnostics):
             return documents
-        for index, root in enumerate(yaml.compose_all(text, Loader=yaml.CSafeLoader)):
+        for index, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
             builder.forget()  # aliases never cross documents; let the last tree go
             data = builder.build(root) if root is not None else None
             if data is None:

@@ -83,3 +83,16 @@ def test_the_include_cycle_test_agrees_with_networkx():
         assert _has_cycle(edges) == (not nx.is_directed_acyclic_graph(graph))
 
     agree()
+
+
+def test_the_reused_json_encoders_write_what_json_writes():
+    import json
+
+    from netc.compiler.rows import json_encoder
+
+    values = [{"b": [1, "x\u00e9\n", None, True, 1.5], "a": {"z": 1, "y": [{}]}}, "str", 3,
+              [], {"k": -0.0}]
+    for value in values:
+        assert json_encoder()(value) == json.dumps(value, sort_keys=True)
+        assert json_encoder((",", ":"))(value) == json.dumps(value, sort_keys=True,
+                                                             separators=(",", ":"))

@@ -47,3 +47,24 @@ def test_duplicate_keys_and_syntax_errors():
     out = Diagnostics()
     load_yaml("org: [a\n", "f.yaml", out)
     assert [d.code for d in out] == [Code.SYNTAX_ERROR]
+
+
+def test_the_fast_loader_resolves_every_tag_as_pyyaml_does():
+    import yaml
+
+    from netc.intent.yaml_loader import _Loader
+
+    text = ("[yes, No, on, ~, null, '', 1, '1', 0x1f, 0o17, 1_000, 1.5, .inf, -.NaN, "
+            "2001-12-14, 2001-12-14t21:59:43.10-05:00, 10.1.0.5, 10.1.0.0/16, tcp, "
+            "\"tcp\", '80', 8000-8080, <<, =, {a: [b, {c: d}]}, !!str 5, ! 5]\n")
+
+    def tags(node):
+        yield node.tag
+        children = node.value if isinstance(node.value, list) else []
+        for child in children:
+            for part in (child if isinstance(child, tuple) else (child,)):
+                yield from tags(part)
+
+    for _ in range(2):  # the second time from _Loader's memory
+        fast = list(tags(yaml.compose(text, Loader=_Loader)))
+        assert fast == list(tags(yaml.compose(text, Loader=yaml.CSafeLoader)))
