@@ -257,5 +257,8 @@ def _without_refs(row: Row, destroyed: set[tuple[str, str]]) -> Row:
 
 
 def _project_of(rows: RowSet, table: str, key: str) -> str | None:
+    indexed = getattr(rows, "project_of", None)  # a live view answers from its index
+    if indexed is not None:
+        return indexed(table, key)
     target = rows.get(table, key)
     return target.project if target is not None else None

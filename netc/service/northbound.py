@@ -14,6 +14,13 @@ so a replica whose OVN write comes after a later one's never undoes it (the late
 rows were compiled from a read that included the earlier commit). The check and the
 write are one: the transaction's ``wait`` on the router's ``_version`` fails if
 another replica wrote in between, and the attempt is made again.
+
+The global rows (the default-drop and open-egress port groups, the external switch)
+hold references of every project. A project's change adds or removes its own
+references there as ``mutate`` operations, which commute, instead of rewriting the
+whole set under a ``wait`` on the row's version: replicas writing different projects
+then never fail each other's guards (the global row must still exist; any other
+change of it is written and guarded as before).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from netc.backends.ovn_nb.ovsdb import (ConnectionLost, OvsdbClient, OvsdbError,
 from netc.backends.ovn_nb.schema import load_schema
 from netc.backends.ovn_nb.txn import build_operations
 from netc.backends.ovn_nb.view import REVISION_KEY, OwnedView
+from netc.compiler.canonical import without_digest
 from netc.compiler.rows import ORG_KEY, OWNER_KEY, PROJECT_KEY, RowSet
 from netc.diagnostics import Code
 from netc.service.errors import ServiceError
@@ -114,6 +122,7 @@ class ServiceNorthbound:
                                           comment=comment_for(self.owner, changes))
             if revision is not None:
                 self._record_revision(project, operations, revision)
+            operations = self._commute_shared(state, operations)
             read = state.versions()
             started = time.monotonic()
             try:
@@ -133,9 +142,57 @@ class ServiceNorthbound:
                 self.view.await_commit(results, read)
                 count = len(changes.creates) + len(changes.updates) + len(changes.destroys)
                 return Applied(count, attempt, spent)
-            time.sleep(random.uniform(*RETRY_PAUSE))
+            if attempt > 1:  # the first conflict is most often northd's own write of
+                time.sleep(random.uniform(*RETRY_PAUSE))  # a row (LSP "up"): re-sync
         raise ServiceError("CONFLICT", f"other writers kept changing the Northbound rows of "
                                        f"{project} during {ATTEMPTS} attempts: {events}")
+
+    def _commute_shared(self, state, operations: list[dict]) -> list[dict]:
+        """The updates of global rows as mutations of the references that change (see
+        the module docstring); a global row only mutated is guarded by its existence,
+        not by its version. A change of its digest alone is not written: the digest
+        describes the whole set, which no single project writes any more."""
+        shared = {state.uuid(table, key): table for table, key in state._shared}
+        mutated: set[str] = set()
+        result = []
+        for operation in operations:
+            uuid = _by_uuid(operation)
+            if operation["op"] != "update" or uuid not in shared:
+                result.append(operation)
+                continue
+            table = operation["table"]
+            before = self.view._raw[table][uuid]
+            kept, mutations = {}, []
+            for column, after in operation["row"].items():
+                ctype = self.schema.table(table).columns[column]
+                if column == "external_ids":
+                    if without_digest(_pairs(after)) != without_digest(_pairs(before.get(column))):
+                        kept[column] = after
+                elif not ctype.is_map and (ctype.max is None or ctype.max > 1):
+                    old = {_atom(e): e for e in _elements(before.get(column))}
+                    new = {_atom(e): e for e in _elements(after)}
+                    gone = [old[a] for a in old if a not in new]
+                    added = [new[a] for a in new if a not in old]
+                    if gone:
+                        mutations.append([column, "delete", ["set", gone]])
+                    if added:
+                        mutations.append([column, "insert", ["set", added]])
+                else:
+                    kept[column] = after
+            if kept:
+                result.append(dict(operation, row=kept))
+            else:
+                mutated.add(uuid)
+            if mutations:
+                result.append({"op": "mutate", "table": table, "where": operation["where"],
+                               "mutations": mutations})
+        for index, operation in enumerate(result):
+            uuid = _by_uuid(operation)
+            if operation["op"] == "wait" and uuid in mutated:  # it must exist, that is all
+                result[index] = {"op": "wait", "timeout": 0, "table": operation["table"],
+                                 "where": operation["where"], "columns": ["_uuid"],
+                                 "until": "==", "rows": [{"_uuid": ["uuid", uuid]}]}
+        return result
 
     def _record_revision(self, project: str, operations: list[dict], revision: int) -> None:
         """Make the transaction set the project router's ``options:netc:revision``."""
@@ -175,3 +232,28 @@ class ServiceNorthbound:
             raise
         except OvsdbError as error:
             raise ServiceError(Code.OVN_CONNECTION_FAILED, str(error)) from error
+
+
+def _by_uuid(operation: dict) -> str | None:
+    """The UUID an operation selects by ``_uuid ==``, if it does."""
+    where = operation.get("where")
+    if isinstance(where, list) and len(where) == 1 and where[0][:2] == ["_uuid", "=="]:
+        return where[0][2][1]
+    return None
+
+
+def _pairs(datum) -> dict:
+    return dict(datum[1]) if isinstance(datum, list) and datum and datum[0] == "map" else {}
+
+
+def _elements(datum) -> list:
+    """The atoms of a set datum (a lone atom is a set of one; None is empty)."""
+    if datum is None:
+        return []
+    if isinstance(datum, list) and len(datum) == 2 and datum[0] == "set":
+        return list(datum[1])
+    return [datum]
+
+
+def _atom(element):
+    return tuple(element) if isinstance(element, list) else element

@@ -7,7 +7,8 @@ The operations, in order:
    whole transaction fail with nothing written; the caller re-reads and retries.
 2. ``insert`` per created row, each with a ``uuid-name``, so new rows refer to each
    other (a new ACL from a new Port_Group) by ``named-uuid`` inside the transaction.
-3. ``update`` of the changed columns only, addressed by ``_uuid``. A parent's update
+3. ``update`` of the changed columns only, addressed by ``_uuid``; a large set of
+   references (a port group's ports) as a ``mutate`` of what leaves and what joins. A parent's update
    of its reference columns is also what attaches a new child and detaches an old
    one: non-root rows (ACL, Logical_Switch_Port, NAT, ...) exist only while a parent
    refers to them strongly.
@@ -84,10 +85,25 @@ def build_operations(schema: NbSchema, state: OwnedState, *, creates: Iterable[R
                            "uuid-name": names[(row.table, row.key)],
                            "row": {column: datum(row, column) for column in sorted(row.columns)}})
     for update in sorted(updates, key=lambda u: (u.row.table, u.row.key)):
-        uuid = _existing(state, update.row.table, update.row.key)
-        operations.append({"op": "update", "table": update.row.table, "where": by_uuid(uuid),
-                           "row": {column: datum(update.row, column)
-                                   for column in sorted(update.columns)}})
+        row = update.row
+        uuid = _existing(state, row.table, row.key)
+        before = state.rows.get(row.table, row.key)
+        mutations, columns = [], []
+        for column in sorted(update.columns):
+            delta = _set_delta(schema, row, before, column)
+            if delta is None:
+                columns.append(column)
+                continue
+            for mutator, items in zip(("delete", "insert"), delta):
+                if items:
+                    mutations.append([column, mutator, datum(Row(row.table, row.key,
+                                                                 {column: items}), column)])
+        if columns:
+            operations.append({"op": "update", "table": row.table, "where": by_uuid(uuid),
+                               "row": {column: datum(row, column) for column in columns}})
+        if mutations:
+            operations.append({"op": "mutate", "table": row.table, "where": by_uuid(uuid),
+                               "mutations": mutations})
     for table, key in sorted(destroys):
         operations.append({"op": "delete", "table": table,
                            "where": by_uuid(_existing(state, table, key))})
@@ -96,6 +112,27 @@ def build_operations(schema: NbSchema, state: OwnedState, *, creates: Iterable[R
                            "where": by_uuid(duplicate.uuid)})
     operations.append({"op": "comment", "comment": comment})
     return operations
+
+
+def _set_delta(schema: NbSchema, row: Row, before: Row | None,
+               column: str) -> tuple[list, list] | None:
+    """(elements to delete, to insert) when ``column`` is a set of references worth
+    writing as a ``mutate``: a port group of thousands of ports gaining one is then
+    one element on the wire, not thousands. Exact, because the transaction's ``wait``
+    guard has already pinned the row to the version ``before`` was read at. None: write
+    the whole value (maps, scalars, small sets)."""
+    ctype = schema.column(row.table, column)
+    if before is None or ctype.is_map or ctype.max == 1 or not ctype.key_ref:
+        return None
+    old, new = before.columns.get(column), row.columns.get(column)
+    if not isinstance(old, list) or not isinstance(new, list) or len(new) < MUTATE_FROM:
+        return None
+    old_set, new_set = set(old), set(new)
+    return sorted(old_set - new_set), sorted(new_set - old_set)
+
+
+MUTATE_FROM = 16
+"""Sets smaller than this are written whole: the ``update`` is as short, and reads better."""
 
 
 def _existing(state: OwnedState, table: str, key: str) -> str:

@@ -59,6 +59,7 @@ class OwnedView:
         self._key_by_uuid: dict[str, tuple[str, str]] = {}
         self._uuid_by_key: dict[tuple[str, str], str] = {}
         self._by_project: dict[str | None, set[tuple[str, str]]] = {}
+        self._project_by_key: dict[tuple[str, str], str | None] = {}
         self._decoded: dict[tuple[str, str], Row] = {}
         self._readers = {table: {name: reader(ctype, self._key_of)
                                  for name, ctype in schema.table(table).columns.items()}
@@ -89,6 +90,7 @@ class OwnedView:
         self._key_by_uuid.clear()
         self._uuid_by_key.clear()
         self._by_project.clear()
+        self._project_by_key.clear()
         self._decoded.clear()
         self._apply(initial)
 
@@ -123,6 +125,7 @@ class OwnedView:
         self._uuid_by_key[(table, key)] = uuid
         project = f"{ids[ORG_KEY]}/{ids[PROJECT_KEY]}" if PROJECT_KEY in ids else None
         self._by_project.setdefault(project, set()).add((table, key))
+        self._project_by_key[(table, key)] = project
 
     def _forget(self, table: str, uuid: str) -> None:
         where = self._key_by_uuid.pop(uuid, None)
@@ -130,8 +133,7 @@ class OwnedView:
             return
         self._uuid_by_key.pop(where, None)
         self._decoded.pop(where, None)
-        for members in self._by_project.values():
-            members.discard(where)
+        self._by_project.get(self._project_by_key.pop(where, None), set()).discard(where)
 
     def await_commit(self, results: list[dict], touched: dict[str, str]) -> None:
         """Wait until the monitor has delivered the transaction that gave ``results``:
@@ -221,6 +223,11 @@ class ScopedRows:
 
     def get(self, table: str, key: str) -> Row | None:
         return self.view.row(table, key)
+
+    def project_of(self, table: str, key: str) -> str | None:
+        """The project of an owned row, from the view's index (no row decoded): the
+        diff asks it for every member of the default-drop group."""
+        return self.view._project_by_key.get((table, key))
 
     def __iter__(self) -> Iterator[Row]:
         for table, key in self.members:
