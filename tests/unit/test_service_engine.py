@@ -1,0 +1,125 @@
+"""The service engine without OVN (a stand-in Northbound that records what it is asked
+to apply, or fails): requests of one project are batched into one compile and one
+apply; a refused request leaves nothing behind even inside a batch; when the OVN half
+fails, the store is put back exactly as it was. Real OVN: tests/service/."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from netc.compiler.rows import RowSet
+from netc.service import operations as ops
+from netc.service import records
+from netc.service.config import ServiceSettings
+from netc.service.engine import Engine
+from netc.service.errors import ServiceError
+from netc.service.northbound import Applied
+from netc.service.store import open_store
+
+
+class StandInNorthbound:
+    """Records each apply; fails while ``failing`` is set; can hold applies until told."""
+
+    def __init__(self) -> None:
+        self.applied: list[tuple[str, RowSet]] = []
+        self.failing = False
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def apply(self, project: str, rows: RowSet, revision=None, current=None) -> Applied:
+        self.gate.wait(10)
+        if self.failing:
+            raise ServiceError("OVN_CONNECTION_FAILED", "the Northbound is down")
+        self.applied.append((project, rows))
+        return Applied(len(rows), 1, 0.0)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    store = open_store(f"sqlite:{tmp_path / 'state.db'}")
+    northbound = StandInNorthbound()
+    engine = Engine(store, northbound, ServiceSettings().compiler_settings())
+    request = engine.submit("acme", "web", lambda cs, ctx: ops.create_vpc(cs, ctx, "", ""))
+    assert request.error is None
+    return engine
+
+
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def everything(store) -> dict:
+    return {key: entry.value for key, entry in store.range([records.ROOT + "/"]).items()}
+
+
+def create_port(ip: str = ""):
+    return lambda cs, ctx: ops.create_port(cs, ctx, "default", "", "", ip, [])
+
+
+def test_a_failed_ovn_apply_puts_the_store_back(engine):
+    before = everything(engine.store)
+    engine.northbound.failing = True
+    request = engine.submit("acme", "web", create_port())
+    assert request.error is not None and request.error.code == "OVN_CONNECTION_FAILED"
+    assert everything(engine.store) == before
+    engine.northbound.failing = False
+    assert engine.submit("acme", "web", create_port()).error is None
+    assert everything(engine.store) != before
+
+
+def test_queued_requests_of_a_project_share_one_compile_and_one_apply(engine):
+    engine.northbound.gate.clear()  # hold the first batch in its apply
+    applied = len(engine.northbound.applied)
+    first = threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+    first.start()
+    wait_until(lambda: engine._queues[("acme", "web")].busy)
+    others = [threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+              for _ in range(5)]
+    for thread in others:
+        thread.start()
+    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 5)
+    engine.northbound.gate.set()
+    for thread in [first, *others]:
+        thread.join()
+    assert len(engine.northbound.applied) - applied == 2  # the first, then the five together
+    ports = [k for k in everything(engine.store) if k.startswith(records.ROOT + "/ports/")]
+    assert len(ports) == 6
+
+
+def test_a_refused_request_in_a_batch_leaves_nothing_and_the_others_land(engine):
+    engine.submit("acme", "web", create_port("10.1.0.10"))
+    engine.northbound.gate.clear()
+    blocker = threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+    blocker.start()
+    wait_until(lambda: engine._queues[("acme", "web")].busy)
+    results = {}
+
+    def submit(name, mutation):
+        results[name] = engine.submit("acme", "web", mutation)
+
+    threads = [threading.Thread(target=submit, args=("taken", create_port("10.1.0.10"))),
+               threading.Thread(target=submit, args=("fresh", create_port("10.1.0.20")))]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 2)
+    engine.northbound.gate.set()
+    for thread in [blocker, *threads]:
+        thread.join()
+    assert results["taken"].error.code == "IP_ALREADY_ALLOCATED"
+    assert results["fresh"].error is None
+    allocated = records.decode(engine.store.get([records.ipam_key("acme", "web", "default")])
+                               [records.ipam_key("acme", "web", "default")])
+    assert "10.1.0.20" in allocated and allocated.count("10.1.0.10") == 1
+
+
+def test_a_check_error_is_answered_to_its_own_request_only(engine):
+    bad = lambda cs, ctx: ops.create_subnet(cs, ctx, "", "x", "10.99.0.0/24", True, [])  # noqa: E731
+    request = engine.submit("acme", "web", bad)
+    assert request.error.code == "SUBNET_OUTSIDE_VPC"
+    assert engine.submit("acme", "web", create_port()).error is None
