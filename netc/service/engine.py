@@ -2,7 +2,9 @@
 
 Requests for one project are serialised: the first to arrive while nobody works on
 the project leads, takes every request queued for it meanwhile, and runs them as one
-batch (group commit); the others wait for their answer. A batch is
+batch (group commit); the others wait for their answer. The leader then hands the
+project to the first request queued during its batch, whose thread leads the next
+one, and answers. A batch is
 
 1. read the project's records (one store read);
 2. run each request's mutation in its own child change set; a refused request
@@ -68,6 +70,8 @@ class Request:
     reconcile: bool = False
     """Apply the project's rows even if no record changes (the reconciler)."""
     done: threading.Event = field(default_factory=threading.Event)
+    lead: threading.Event = field(default_factory=threading.Event)
+    """Set when this request's thread is to lead the project's next batch, or is done."""
     result: Any = None
     error: ServiceError | None = None
     changes: int = 0
@@ -76,6 +80,7 @@ class Request:
     def finish(self, result: Any = None, error: ServiceError | None = None) -> None:
         self.result, self.error = result, error
         self.done.set()
+        self.lead.set()
 
 
 class ServiceSource:
@@ -120,26 +125,33 @@ class Engine:
             lead = not queue.busy
             queue.busy = True
         if lead:
+            request.lead.set()
+        while True:
+            request.lead.wait()
+            if request.done.is_set():
+                return request
             self._lead(org, project, queue)
-        request.done.wait()
-        return request
 
     def _lead(self, org: str, project: str, queue: _Queue) -> None:
-        while True:
-            with queue.lock:
-                batch, queue.pending = queue.pending, []
-                if not batch:
-                    queue.busy = False
-                    return
-            try:
-                self._run(org, project, batch)
-            except ServiceError as error:
-                _fail(batch, error)
-            except StoreUnavailable as error:
-                _fail(batch, ServiceError("STORE_UNAVAILABLE", str(error)))
-            except Exception as error:  # a bug: answer every waiter, keep serving
-                log.exception("batch of %s/%s failed", org, project)
-                _fail(batch, ServiceError("INTERNAL", f"{type(error).__name__}: {error}"))
+        """Run one batch: every request queued for the project now. Then hand the
+        project to the first request queued meanwhile (its thread leads the next
+        batch) and return, so a leader answers as soon as its own batch is done."""
+        with queue.lock:
+            batch, queue.pending = queue.pending, []
+        try:
+            self._run(org, project, batch)
+        except ServiceError as error:
+            _fail(batch, error)
+        except StoreUnavailable as error:
+            _fail(batch, ServiceError("STORE_UNAVAILABLE", str(error)))
+        except Exception as error:  # a bug: answer every waiter, keep serving
+            log.exception("batch of %s/%s failed", org, project)
+            _fail(batch, ServiceError("INTERNAL", f"{type(error).__name__}: {error}"))
+        with queue.lock:
+            if queue.pending:
+                queue.pending[0].lead.set()
+            else:
+                queue.busy = False
 
     def _run(self, org: str, project: str, batch: list[Request]) -> None:
         timings = Timings()

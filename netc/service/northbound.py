@@ -77,8 +77,8 @@ class ServiceNorthbound:
 
     def port_uuid(self, port_key: str) -> str:
         """The ``_uuid`` of the Logical_Switch_Port of ``ORG/PROJECT/PORT`` ("" if none)."""
-        with self.view.lock:
-            return self.view.uuid("Logical_Switch_Port", f"port:{port_key}") or ""
+        # no lock: one dict read, while other threads' applies may hold it for long
+        return self.view.uuid("Logical_Switch_Port", f"port:{port_key}") or ""
 
     def projects(self) -> set[str]:
         with self.view.lock:
@@ -154,13 +154,24 @@ class ServiceNorthbound:
         describes the whole set, which no single project writes any more."""
         shared = {state.uuid(table, key): table for table, key in state._shared}
         mutated: set[str] = set()
+        guarded: set[str] = set()
+        """Global rows with a change that does not commute: their version guard stays."""
         result = []
         for operation in operations:
             uuid = _by_uuid(operation)
-            if operation["op"] != "update" or uuid not in shared:
+            if operation["op"] not in ("update", "mutate") or uuid not in shared:
                 result.append(operation)
                 continue
             table = operation["table"]
+            if operation["op"] == "mutate":  # build_operations' delta of a large set
+                columns = self.schema.table(table).columns
+                commutes = all(not columns[c].is_map and (columns[c].max is None
+                                                          or columns[c].max > 1)
+                               and m in ("insert", "delete")
+                               for c, m, _ in operation["mutations"])
+                (mutated if commutes else guarded).add(uuid)
+                result.append(operation)
+                continue
             before = self.view._raw[table][uuid]
             kept, mutations = {}, []
             for column, after in operation["row"].items():
@@ -181,6 +192,7 @@ class ServiceNorthbound:
                     kept[column] = after
             if kept:
                 result.append(dict(operation, row=kept))
+                guarded.add(uuid)
             else:
                 mutated.add(uuid)
             if mutations:
@@ -188,7 +200,7 @@ class ServiceNorthbound:
                                "mutations": mutations})
         for index, operation in enumerate(result):
             uuid = _by_uuid(operation)
-            if operation["op"] == "wait" and uuid in mutated:  # it must exist, that is all
+            if operation["op"] == "wait" and uuid in mutated - guarded:  # it must exist
                 result[index] = {"op": "wait", "timeout": 0, "table": operation["table"],
                                  "where": operation["where"], "columns": ["_uuid"],
                                  "until": "==", "rows": [{"_uuid": ["uuid", uuid]}]}

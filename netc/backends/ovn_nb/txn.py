@@ -116,13 +116,13 @@ def build_operations(schema: NbSchema, state: OwnedState, *, creates: Iterable[R
 
 def _set_delta(schema: NbSchema, row: Row, before: Row | None,
                column: str) -> tuple[list, list] | None:
-    """(elements to delete, to insert) when ``column`` is a set of references worth
-    writing as a ``mutate``: a port group of thousands of ports gaining one is then
-    one element on the wire, not thousands. Exact, because the transaction's ``wait``
+    """(elements to delete, to insert) when ``column`` is a set worth writing as a
+    ``mutate``: a port group of thousands of ports (an address set of thousands of
+    addresses) gaining one is then one element on the wire, not thousands. Exact, because the transaction's ``wait``
     guard has already pinned the row to the version ``before`` was read at. None: write
     the whole value (maps, scalars, small sets)."""
     ctype = schema.column(row.table, column)
-    if before is None or ctype.is_map or ctype.max == 1 or not ctype.key_ref:
+    if before is None or ctype.is_map or ctype.max == 1:
         return None
     old, new = before.columns.get(column), row.columns.get(column)
     if not isinstance(old, list) or not isinstance(new, list) or len(new) < MUTATE_FROM:
