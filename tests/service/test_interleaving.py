@@ -135,3 +135,70 @@ def test_rows_are_written_when_ovn_holds_a_revision_of_another_store(tmp_path, r
     new.northbound.close()
     old_store.close()
     new_store.close()
+
+
+@pytest.mark.parametrize("ports_before", [0, 20])  # 20: the groups' sets written as deltas
+def test_replicas_writing_different_projects_do_not_fail_each_others_guards(tmp_path, request,
+                                                                          ports_before):
+    """Every project's ports are in the global port groups (default drop, open egress).
+    Replica A's transaction for one project is built, then replica B adds a port to
+    another project, changing those groups; A's transaction must still go through
+    at its first attempt: the projects add and remove their own references there
+    (commuting mutations), they do not rewrite the groups under a version guard."""
+    sandbox = start_sandbox(Sandbox(tmp_path / "ovn"))
+    request.addfinalizer(sandbox.stop)
+    url = f"sqlite:{tmp_path / 'state.db'}"
+    a, b = engine_on(open_store(url), sandbox.nb_remote), engine_on(open_store(url),
+                                                                    sandbox.nb_remote)
+    for engine, project, cidr in ((a, "one", "10.7.0.0/16"), (b, "two", "10.8.0.0/16")):
+        assert engine.submit("split", project, lambda cs, ctx, cidr=cidr: ops.create_vpc(
+            cs, ctx, "main", cidr)).error is None
+    for n in range(ports_before):
+        assert b.submit("split", "two", lambda cs, ctx: ops.create_port(
+            cs, ctx, "default", f"vm-{n}", "", "", [])).error is None
+
+    held, release = threading.Event(), threading.Event()
+    real_transact = a.northbound.client.transact
+    applied = []
+
+    def held_transact(operations, *args, **kwargs):
+        if not held.is_set():
+            held.set()
+            assert release.wait(30)
+        return real_transact(operations, *args, **kwargs)
+
+    real_apply = a.northbound.apply
+
+    def recorded_apply(*args, **kwargs):
+        applied.append(real_apply(*args, **kwargs))
+        return applied[-1]
+
+    a.northbound.client.transact = held_transact
+    a.northbound.apply = recorded_apply
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.setdefault("a", a.submit(
+        "split", "one", lambda cs, ctx: ops.create_port(cs, ctx, "default", "vm-a", "", "", []))))
+    thread.start()
+    assert held.wait(30)
+    port_b = b.submit("split", "two", lambda cs, ctx: ops.create_port(
+        cs, ctx, "default", "vm-b", "", "", []))
+    assert port_b.error is None
+    release.set()
+    thread.join(30)
+    assert result["a"].error is None
+    assert [x.attempts for x in applied] == [1]  # no guard failed on the global rows
+
+    from netc.backends.ovn_nb.ovsdb import OvsdbClient
+    with OvsdbClient(sandbox.nb_remote) as nb:
+        groups = {dict(row["external_ids"][1])["netc:key"]: row for row in nb.select(
+            "Port_Group", [["external_ids", "includes", ["map", [["netc:owner", OWNER]]]]])}
+        uuids = {row["name"]: row["_uuid"][1] for row in nb.select("Logical_Switch_Port", [])}
+    for port in (result["a"].result, port_b.result):
+        members = groups["pg:drop"]["ports"]
+        members = [m[1] for m in members[1]] if members[0] == "set" else [members[1]]
+        assert uuids[port["id"]] in members
+    for engine in (a, b):  # and the reconciler of either finds nothing to repair
+        for project in ("one", "two"):
+            again = engine.submit("split", project, lambda cs, ctx: None, reconcile=True)
+            assert again.error is None and again.changes == 0
+        engine.northbound.close()

@@ -60,6 +60,8 @@ idempotent and a re-sent commit recognises its own earlier success."""
 DEADLINE = 10.0
 """Seconds one store call keeps going round the members before StoreUnavailable:
 longer than an election (about 1-2 s with etcd's default timing)."""
+PING_DEADLINE = 2.0
+"""Seconds ``ping`` (behind ``/ready``) keeps trying members."""
 MAX_TXN_OPS = 128
 """etcd's default --max-txn-ops: a read of more keys is split into several Txns."""
 POOL_SIZE = 64
@@ -244,8 +246,10 @@ class EtcdStore(Store):
         return None
 
     def ping(self) -> None:
-        # a linearizable read: answers only while the cluster has a leader and quorum
-        self.request("kv/range", {"key": _b64("/networks/"), "limit": 1, "keys_only": True})
+        # a linearizable read: answers only while the cluster has a leader and quorum;
+        # soon, since /ready is asked by health checks with their own short timeouts
+        self.request("kv/range", {"key": _b64("/networks/"), "limit": 1, "keys_only": True},
+                     deadline=PING_DEADLINE)
 
     def close(self) -> None:
         for client in self._clients:
