@@ -16,6 +16,14 @@ from netc.config import load_settings
 from netc.diagnostics import Diagnostics
 from netc.terminal import print_diagnostics
 
+REVIEW_FORMATS = ("sarif", "github")
+"""``--format`` values of every command that reports diagnostics: the diagnostics for
+code review tools (netc.diagnostics_formats); the command's data takes its default."""
+_REVIEW_HELP = ("; sarif: the diagnostics as a SARIF 2.1.0 log on stdout (the rest on "
+                "stderr); github: as GitHub Actions workflow commands")
+_DATA_FORMATS = {"compile": "json"}
+"""A command's data format while ``--format`` names a review format (default text)."""
+
 EPILOG = """\
 examples:
   netc check policies/                 check every *.yaml, *.yml and *.netc below policies/
@@ -164,6 +172,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if compilation is None:
         return 1
     rows = compilation.rows
+    if getattr(args, "review_format", None) == "sarif" and not args.output:
+        print(f"compiled: {len(rows)} row(s), not printed: stdout holds the SARIF log "
+              "(write the rows with -o FILE)", file=sys.stderr)
+        return 0
     _write_output(rows.chunks() if args.format == "json" else render_nbctl(rows), args.output)
     print(f"compiled: {len(rows)} row(s), {rows.count('ACL')} ACL(s)", file=sys.stderr)
     return 0
@@ -426,8 +438,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         description="Parse every intent file and check the whole world together. "
                     "Exit 0 when clean, 1 when any error is found; warnings never fail.")
     _add_paths(check)
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="text diagnostics on stderr (default) or a JSON list on stdout")
+    check.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS), default="text",
+                       help="text diagnostics on stderr (default) or a JSON list on stdout"
+                            + _REVIEW_HELP)
     check.set_defaults(func=cmd_check)
 
     schema = commands.add_parser(
@@ -460,6 +473,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     action.add_argument("--write", action="store_true",
                         help="rewrite files in place; with --to, write a new file with the "
                              "target suffix beside the original, which is kept")
+    fmt.add_argument("--format", choices=("text", *REVIEW_FORMATS), default="text",
+                     help="diagnostics as text on stderr (default)" + _REVIEW_HELP)
     fmt.set_defaults(func=cmd_fmt)
 
     sandbox = commands.add_parser(
@@ -495,8 +510,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     _add_paths(compile_)
     compile_.add_argument("-o", "--output", metavar="FILE",
                           help="write the rows to FILE instead of stdout")
-    compile_.add_argument("--format", choices=("json", "nbctl"), default="json",
-                          help="netc.rows/v1 JSON (default) or an ovn-nbctl batch script")
+    compile_.add_argument("--format", choices=("json", "nbctl", *REVIEW_FORMATS),
+                          default="json",
+                          help="netc.rows/v1 JSON (default) or an ovn-nbctl batch script"
+                               + _REVIEW_HELP + " (the rows are written only with -o)")
     compile_.set_defaults(func=cmd_compile)
 
     plan = commands.add_parser(
@@ -515,8 +532,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     plan.add_argument("--out", metavar="PLAN",
                       help="save the plan, with the state it was computed against, for "
                            "netc apply PLAN (live NB only)")
-    plan.add_argument("--format", choices=("text", "json"), default="text",
-                      help="Terraform-style text (default) or netc.plan/v1 JSON")
+    plan.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS), default="text",
+                      help="Terraform-style text (default) or netc.plan/v1 JSON" + _REVIEW_HELP)
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help="exit 2 when the plan has changes, 0 when it has none")
     plan.add_argument("--prune", action="store_true",
@@ -543,6 +560,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                             "(hv) to catch up, like ovn-nbctl --wait")
     apply.add_argument("--prune", action="store_true",
                        help="also destroy owned rows of projects absent from the intent")
+    apply.add_argument("--format", choices=("text", *REVIEW_FORMATS), default="text",
+                       help="diagnostics as text on stderr (default)" + _REVIEW_HELP)
     apply.set_defaults(func=cmd_apply)
 
     explain = commands.add_parser(
@@ -563,8 +582,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                          help="tcp (default), udp, icmp, or an IP protocol number")
     explain.add_argument("--port", type=int, metavar="N",
                          help="destination port (tcp and udp only)")
-    explain.add_argument("--format", choices=("text", "json"), default="text",
-                         help='text (default) or JSON {"verdict", "reasons", "fixes"}')
+    explain.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS),
+                         default="text",
+                         help='text (default) or JSON {"verdict", "reasons", "fixes"}'
+                              + _REVIEW_HELP)
     explain.set_defaults(func=cmd_explain)
 
     verify = commands.add_parser(
@@ -589,8 +610,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                         help="with --nb: trace N more port pairs per class pair")
     verify.add_argument("--seed", type=int, default=0, metavar="S",
                         help="with --nb: seed of the --sample choice (default 0)")
-    verify.add_argument("--format", choices=("text", "json", "dot"), default="text",
-                        help="text (default), JSON, or Graphviz dot (the matrix only)")
+    verify.add_argument("--format", choices=("text", "json", "dot", *REVIEW_FORMATS),
+                        default="text",
+                        help="text (default), JSON, or Graphviz dot (the matrix only)"
+                             + _REVIEW_HELP)
     verify.set_defaults(func=cmd_verify)
 
     serve = commands.add_parser(
@@ -636,6 +659,33 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if getattr(args, "format", None) in REVIEW_FORMATS:
+        return _run_for_review(args)
+    return _run(args)
+
+
+def _run_for_review(args: argparse.Namespace) -> int:
+    """Run the command with its diagnostics rendered for review tools: ``github``
+    commands as they come, or one SARIF log on stdout at the end, the command's own
+    stdout sent to stderr meanwhile so that stdout is exactly the log."""
+    from contextlib import redirect_stdout
+
+    from netc.terminal import flush_diagnostics, use_diagnostics_format
+
+    args.review_format, args.format = args.format, _DATA_FORMATS.get(args.command, "text")
+    stdout = sys.stdout
+    use_diagnostics_format(args.review_format)
+    try:
+        if args.review_format == "sarif":
+            with redirect_stdout(sys.stderr):
+                return _run(args)
+        return _run(args)
+    finally:
+        flush_diagnostics(stdout)
+        use_diagnostics_format(None)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -54,6 +54,10 @@ class Code(StrEnum):
     PORT_ALREADY_ATTACHED = "PORT_ALREADY_ATTACHED"
 
 
+WARNING_CODES = frozenset({Code.PEERING_NOT_MUTUAL})
+"""Codes that are only ever warnings: they never change the exit status."""
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """A 1-based position in an input file; line/column 0 mean "the whole file"."""

@@ -29,10 +29,38 @@ def _source_line(diagnostic: Diagnostic, cache: dict[str, list[str]]) -> str | N
     return lines[diagnostic.line - 1] if diagnostic.line <= len(lines) else None
 
 
+_review_format: str | None = None
+"""``sarif`` or ``github`` while a command runs with that ``--format``, else None."""
+_review_diagnostics: list[Diagnostic] = []
+
+
+def use_diagnostics_format(fmt: str | None) -> None:
+    """Render every later :func:`print_diagnostics` for review tools (``sarif`` or
+    ``github``, netc.diagnostics_formats), or as usual again (None). With ``sarif``
+    the diagnostics are gathered, for :func:`flush_diagnostics` to print as one log."""
+    global _review_format
+    _review_format = fmt
+    _review_diagnostics.clear()
+
+
+def flush_diagnostics(stream=None) -> None:
+    """Print the SARIF log of everything gathered since ``use_diagnostics_format("sarif")``
+    (an empty log when nothing was reported)."""
+    if _review_format == "sarif":
+        from netc.diagnostics_formats import render_sarif
+        unique = sorted(dict.fromkeys(_review_diagnostics), key=Diagnostic.sort_key)
+        (stream or sys.stdout).write(render_sarif(unique))
+    _review_diagnostics.clear()
+
+
 def print_diagnostics(diagnostics: Diagnostics, fmt: str = "text", stream=None) -> None:
-    """Text on stderr (with the source line and a caret on a terminal), or JSON on stdout."""
+    """Text on stderr (with the source line and a caret on a terminal), or JSON on stdout;
+    for review tools while :func:`use_diagnostics_format` says so."""
     if fmt == "json":
         print(diagnostics.to_json())
+        return
+    if _review_format is not None:
+        _print_for_review(diagnostics)
         return
     stream = stream or sys.stderr
     show_source = stream.isatty()
@@ -47,6 +75,19 @@ def print_diagnostics(diagnostics: Diagnostics, fmt: str = "text", stream=None) 
             print(f"    {line}\n    {' ' * (diagnostic.column - 1)}^", file=stream)
     if errors or warnings:
         print(f"{errors} error(s), {warnings} warning(s)", file=stream)
+
+
+def _print_for_review(diagnostics: Diagnostics) -> None:
+    items = list(diagnostics)
+    if _review_format == "sarif":
+        _review_diagnostics.extend(items)
+    else:
+        from netc.diagnostics_formats import render_github
+        sys.stdout.write(render_github(items))
+        sys.stdout.flush()
+    errors = sum(d.is_error for d in items)
+    if items:
+        print(f"{errors} error(s), {len(items) - errors} warning(s)", file=sys.stderr)
 
 
 class Reporter:
