@@ -26,6 +26,8 @@ from netc.ir.world import World
 
 ANY_CIDR = IPv4Network("0.0.0.0/0")
 L4_PROTOCOLS = ("tcp", "udp")
+Service = tuple[str, "tuple[PortRange, ...] | None"]
+"""(protocol, destination port ranges or None) as in :class:`AclSpec`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,9 @@ class AclSpec:
     """Merged destination port ranges (tcp/udp only); None = every port."""
     cidrs: tuple[IPv4Network, ...] = ()
     remote_groups: tuple[str, ...] = ()
+    also: tuple[Service, ...] = ()
+    """More (protocol, ports) the spec allows besides ``protocol`` and ``ports``, towards
+    the same remotes (``merge_protocols``): sorted, none of them ``all``."""
     _hash: int = field(init=False, repr=False, compare=False)
     """Computed once: passes put specs in sets and dicts over and over, and hashing an
     IPv4Network is a Python call each time."""
@@ -47,19 +52,25 @@ class AclSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash((self.project, self.groups, self.direction,
                                                 self.protocol, self.ports, self.cidrs,
-                                                self.remote_groups)))
+                                                self.remote_groups, self.also)))
 
     def __hash__(self) -> int:
         return self._hash
 
+    def services(self) -> tuple[Service, ...]:
+        """Every (protocol, ports) the spec allows: its own, then ``also``."""
+        return ((self.protocol, self.ports),) + self.also
+
     def body(self) -> tuple:
         """Everything but ``groups``: two specs with one body are the same rule."""
-        return (self.direction, self.protocol, self.ports, self.cidrs, self.remote_groups)
+        body = (self.direction, self.protocol, self.ports, self.cidrs, self.remote_groups)
+        return body + (self.also,) if self.also else body
 
     def sort_key(self) -> tuple:
         """A total order (``ports`` may be None), so output never depends on set order."""
         return (self.project, self.groups, self.direction, self.protocol,
-                self.ports is not None, self.ports or (), self.cidrs, self.remote_groups)
+                self.ports is not None, self.ports or (), self.cidrs, self.remote_groups,
+                tuple((protocol, ports is not None, ports or ()) for protocol, ports in self.also))
 
     def with_(self, **changes) -> "AclSpec":
         """This spec with some fields changed (``dataclasses.replace``, several times
@@ -68,7 +79,7 @@ class AclSpec:
         return AclSpec(get("project", self.project), get("groups", self.groups),
                        get("direction", self.direction), get("protocol", self.protocol),
                        get("ports", self.ports), get("cidrs", self.cidrs),
-                       get("remote_groups", self.remote_groups))
+                       get("remote_groups", self.remote_groups), get("also", self.also))
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,10 @@ class AclProgram:
     """(group key, direction) whose members are unrestricted that way: an allow-all
     rule lifted out of the specs by ``lift_open_rules``; their ports leave the
     default-drop group of that direction instead of carrying an allow ACL."""
+    populated: frozenset[str] | None = None
+    """Keys of the groups with at least one member port (None: not known, as if all
+    were): a spec of a group without members matches nothing, so no ACL is written
+    for it, and ``share_groups`` leaves such groups out of the port groups it makes."""
 
     def with_specs(self, specs, **changes) -> "AclProgram":
         """This program with ``specs`` (duplicates dropped, first kept: the order stays
@@ -117,7 +132,9 @@ def initial_program(world: World) -> AclProgram:
             spec = spec_of_rule(rule, group.project)
             if spec is not None:
                 specs.append(spec)
-    return AclProgram(specs=tuple(sorted(set(specs), key=AclSpec.sort_key)), includes=includes)
+    populated = frozenset(group for port in world.ports() for group in port.groups)
+    return AclProgram(specs=tuple(sorted(set(specs), key=AclSpec.sort_key)), includes=includes,
+                      populated=populated)
 
 
 def _names_a_peer_out_of_view(world: World, rule: Rule) -> bool:

@@ -365,9 +365,10 @@ class _Lowering:
                 continue
             remotes = self.remote_terms(spec, shared_cidrs)
             match = acl_match(spec.direction, self.pg_name(spec.groups), spec.protocol,
-                              spec.ports, remotes)
+                              spec.ports, remotes, spec.also)
             label = "+".join(g.rpartition("/")[2] for g in spec.groups)
-            key = (f"acl:{spec.project}/{label}:{spec.direction}:{spec.protocol}:"
+            protocols = "+".join(protocol for protocol, _ in spec.services())
+            key = (f"acl:{spec.project}/{label}:{spec.direction}:{protocols}:"
                    f"{names.short_hash(repr(spec.body()))}")
             pg["acls"].append(self.add("ACL", key, pg["project"], {
                 "priority": ALLOW_PRIORITY, "action": "allow-related", "match": match,
@@ -397,8 +398,8 @@ class _Lowering:
         """CIDRs (or their shared address set) and the remote groups' address sets."""
         if ANY_CIDR in spec.cidrs:
             return []
-        terms = [f"${shared_cidrs[spec.cidrs]}"] if spec.cidrs in shared_cidrs \
-            else [str(c) for c in spec.cidrs]
+        shared = shared_cidrs.get((spec.project, spec.cidrs))
+        terms = [f"${shared}"] if shared is not None else [str(c) for c in spec.cidrs]
         for group in spec.remote_groups:
             if spec.groups == (group,):
                 terms.append(f"${self.member_set(group)}")
@@ -442,7 +443,7 @@ class _Lowering:
             name = names.ovn_identifier(self.owner, key, names.dotted(project_key) + "_cidrs")
             self.add("Address_Set", key, self.world.projects[project_key],
                      {"name": name, "addresses": [str(c) for c in cidrs]})
-            shared[cidrs] = name
+            shared[(project_key, cidrs)] = name  # a project's own set: never another's
         return shared
 
     def drop_groups(self, program: AclProgram) -> None:

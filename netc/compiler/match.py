@@ -8,6 +8,10 @@ then never matches, so the golden cases are also run through ovn-trace (tests/ov
 Shape, Neutron's order of terms::
 
     outport == @PG && ip4 && ip4.src == {10.0.0.0/8, $PG2_ip4} && tcp && (tcp.dst == {22, 80} || 8000 <= tcp.dst <= 8099)
+
+and with several protocols (``merge_protocols``)::
+
+    inport == @PG && ip4 && ((tcp && tcp.dst == {53, 443}) || (udp && udp.dst == {53, 123}) || icmp4)
 """
 
 from __future__ import annotations
@@ -35,15 +39,30 @@ def ports_term(protocol: str, ports: tuple[PortRange, ...]) -> str:
     return terms[0] if len(terms) == 1 else "(" + " || ".join(terms) + ")"
 
 
+def service_term(protocol: str, ports: tuple[PortRange, ...] | None) -> str | None:
+    """``tcp && tcp.dst == 80``, ``icmp4``; None for ``all`` (no term)."""
+    if protocol not in _PROTOCOL_TERM:
+        return None
+    if not ports:
+        return _PROTOCOL_TERM[protocol]
+    return f"{_PROTOCOL_TERM[protocol]} && {ports_term(protocol, ports)}"
+
+
 def acl_match(direction: Direction, port_group: str, protocol: str,
-              ports: tuple[PortRange, ...] | None, remotes: list[str]) -> str:
-    """``remotes``: CIDRs and ``$address_set`` names; empty = any remote address."""
+              ports: tuple[PortRange, ...] | None, remotes: list[str],
+              also: tuple = ()) -> str:
+    """``remotes``: CIDRs and ``$address_set`` names; empty = any remote address.
+    ``also``: more (protocol, ports) alternatives, as ``((tcp && ...) || (udp && ...))``."""
     terms = [port_group_term(direction, port_group), "ip4"]
     if remotes:
         field = "ip4.src" if direction == "ingress" else "ip4.dst"
         terms.append(f"{field} == {one_or_set(remotes)}")
-    if protocol in _PROTOCOL_TERM:
-        terms.append(_PROTOCOL_TERM[protocol])
-        if ports:
-            terms.append(ports_term(protocol, ports))
+    if also:
+        alternatives = [service_term(p, r) for p, r in ((protocol, ports),) + tuple(also)]
+        terms.append("(" + " || ".join(f"({t})" if " " in t else t
+                                       for t in alternatives) + ")")
+    else:
+        term = service_term(protocol, ports)
+        if term is not None:
+            terms.append(term)
     return " && ".join(terms)

@@ -13,6 +13,7 @@ from netc.compiler.passes.drop_shadowed import drop_shadowed
 from netc.compiler.passes.expand_includes import expand_includes
 from netc.compiler.passes.lift_open_rules import lift_open_rules
 from netc.compiler.passes.merge_ports import merge_ports
+from netc.compiler.passes.merge_protocols import merge_protocols
 from netc.compiler.passes.merge_remotes import merge_remotes
 from netc.compiler.passes.share_groups import share_groups
 
@@ -22,6 +23,7 @@ PASSES = (
     merge_ports,
     merge_remotes,
     lift_open_rules,
+    merge_protocols,
     share_groups,
 )
 

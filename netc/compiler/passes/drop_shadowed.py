@@ -44,12 +44,13 @@ def drop_shadowed(program: AclProgram) -> AclProgram:
 class _Shape:
     """A spec with its CIDRs as integer ranges, for the many pairwise tests of a bucket."""
 
-    __slots__ = ("spec", "protocol", "ports", "ranges", "any", "groups")
+    __slots__ = ("spec", "protocol", "ports", "also", "ranges", "any", "groups")
 
     def __init__(self, spec: AclSpec) -> None:
         self.spec = spec
         self.protocol = spec.protocol
         self.ports = spec.ports
+        self.also = spec.also
         self.ranges = [(int(c.network_address), int(c.broadcast_address)) for c in spec.cidrs]
         self.any = ANY_CIDR in spec.cidrs
         self.groups = frozenset(spec.remote_groups)
@@ -64,14 +65,22 @@ def _shadows(other: _Shape, shape: _Shape) -> bool:
 
 def _covers(broad: _Shape, narrow: _Shape) -> bool:
     # plain loops, not all()/any() over generators: a bucket of k specs takes k*k tests
-    if broad.protocol != "all" and broad.protocol != narrow.protocol:
-        return False
-    if broad.ports is not None:
-        if narrow.ports is None or not _inside(narrow.ports, broad.ports):
+    if broad.also or narrow.also:  # several services (merge_protocols): each covered
+        if not all(any(_service_covers(b, n) for b in broad.spec.services())
+                   for n in narrow.spec.services()):
             return False
+    elif not _service_covers((broad.protocol, broad.ports), (narrow.protocol, narrow.ports)):
+        return False
     if narrow.ranges and not _inside(narrow.ranges, broad.ranges):
         return False
     return broad.any or narrow.groups <= broad.groups
+
+
+def _service_covers(broad: tuple, narrow: tuple) -> bool:
+    """(protocol, ports) ``broad`` admits every packet (protocol, ports) ``narrow`` does."""
+    if broad[0] != "all" and broad[0] != narrow[0]:
+        return False
+    return broad[1] is None or (narrow[1] is not None and _inside(narrow[1], broad[1]))
 
 
 def _inside(narrow: Iterable[tuple[int, int]], broad: list | tuple) -> bool:

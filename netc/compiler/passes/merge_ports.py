@@ -28,7 +28,7 @@ def merge_ports(program: AclProgram) -> AclProgram:
     for spec in program.specs:
         if spec.protocol in L4_PROTOCOLS:
             buckets[(spec.project, spec.groups, spec.direction, spec.protocol,
-                     spec.cidrs, spec.remote_groups)].append(spec)
+                     spec.cidrs, spec.remote_groups, spec.also)].append(spec)
         else:
             others.append(spec)
     for specs in buckets.values():

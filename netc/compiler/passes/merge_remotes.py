@@ -27,7 +27,7 @@ def merge_remotes(program: AclProgram) -> AclProgram:
     buckets: dict[tuple, list[AclSpec]] = defaultdict(list)
     for spec in program.specs:
         buckets[(spec.project, spec.groups, spec.direction, spec.protocol,
-                 spec.ports)].append(spec)
+                 spec.ports, spec.also)].append(spec)
     merged = []
     for specs in buckets.values():
         if len(specs) == 1 and len(specs[0].cidrs) <= 1 and not (
