@@ -48,34 +48,25 @@ class SqliteStore(Store):
 
     def get(self, keys: Iterable[str]) -> dict[str, Entry]:
         keys = list(keys)
-        if not keys:
-            return {}
-        found: dict[str, Entry] = {}
-        connection = self._connect()
-        try:
-            connection.execute("BEGIN")
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for key, value, revision in connection.execute(
-                        f"SELECT key, value, mod_revision FROM kv WHERE key IN ({marks})", chunk):
-                    found[key] = Entry(key, value, revision)
-            connection.execute("COMMIT")
-        except sqlite3.Error as error:
-            _rollback(connection)
-            raise StoreUnavailable(f"{self.url}: {error}") from error
-        return found
+        return self._read([(f"SELECT key, value, mod_revision FROM kv WHERE key IN "
+                            f"({','.join('?' * len(chunk))})", chunk)
+                           for chunk in (keys[i:i + 500] for i in range(0, len(keys), 500))])
 
     def range(self, prefixes: Iterable[str]) -> dict[str, Entry]:
+        # key >= prefix AND key < prefix + U+10FFFF: an index range, not a scan
+        return self._read([("SELECT key, value, mod_revision FROM kv WHERE key >= ? AND key < ?",
+                            (prefix, prefix + "\U0010ffff")) for prefix in prefixes])
+
+    def _read(self, queries: list[tuple[str, Iterable]]) -> dict[str, Entry]:
+        """The entries the queries select, all read in one transaction (one revision)."""
         found: dict[str, Entry] = {}
+        if not queries:
+            return found
         connection = self._connect()
         try:
             connection.execute("BEGIN")
-            for prefix in prefixes:
-                # key >= prefix AND key < prefix + U+10FFFF: an index range, not a scan
-                for key, value, revision in connection.execute(
-                        "SELECT key, value, mod_revision FROM kv WHERE key >= ? AND key < ?",
-                        (prefix, prefix + "\U0010ffff")):
+            for sql, parameters in queries:
+                for key, value, revision in connection.execute(sql, list(parameters)):
                     found[key] = Entry(key, value, revision)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
