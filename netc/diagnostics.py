@@ -49,12 +49,19 @@ class Code(StrEnum):
     # NAT
     NO_EXTERNAL_NETWORK = "NO_EXTERNAL_NETWORK"
     DNAT_TARGET_UNKNOWN = "DNAT_TARGET_UNKNOWN"
+    # Lints (contract section 9): legal, rarely meant; always warnings
+    NO_EGRESS = "NO_EGRESS"
+    RULE_SHADOWED = "RULE_SHADOWED"
+    SG_UNUSED = "SG_UNUSED"
+    OPEN_TO_WORLD = "OPEN_TO_WORLD"
     # Backends and service
     OVN_CONNECTION_FAILED = "OVN_CONNECTION_FAILED"
     PORT_ALREADY_ATTACHED = "PORT_ALREADY_ATTACHED"
 
 
-WARNING_CODES = frozenset({Code.PEERING_NOT_MUTUAL})
+LINTS = frozenset({Code.NO_EGRESS, Code.RULE_SHADOWED, Code.SG_UNUSED, Code.OPEN_TO_WORLD})
+"""The lints of contract section 9, which a file may silence (docs/diagnostics.md)."""
+WARNING_CODES = LINTS | {Code.PEERING_NOT_MUTUAL}
 """Codes that are only ever warnings: they never change the exit status."""
 
 

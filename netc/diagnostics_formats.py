@@ -54,6 +54,10 @@ RULES: dict[Code, str] = {
     Code.PEERING_NOT_MUTUAL: "A peering is listed by one side only and has no effect.",
     Code.NO_EXTERNAL_NETWORK: "NAT is used but netc.toml has no external network.",
     Code.DNAT_TARGET_UNKNOWN: "A DNAT forwards to an address that is no port of the project.",
+    Code.NO_EGRESS: "A port's groups have no egress rule: it can open no connection.",
+    Code.RULE_SHADOWED: "A rule that another rule of the same group already covers.",
+    Code.SG_UNUSED: "A declared group with no member ports that no rule names.",
+    Code.OPEN_TO_WORLD: "Ingress from 0.0.0.0/0 to SSH, RDP or a database port.",
     Code.OVN_CONNECTION_FAILED: "The OVN Northbound database cannot be reached.",
     Code.PORT_ALREADY_ATTACHED: "A port is already attached to another VM.",
 }

@@ -26,6 +26,7 @@ from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent import model as intent
 from netc.intent.model import NAME_PATTERN
 from netc.ir import parse
+from netc.ir.lints import run_lints
 from netc.ir.model import (RESERVED_NETWORKS, Dnat, Element, Group, Port, Project, Rule, Snat,
                            Subnet)
 from netc.ir.world import World
@@ -808,6 +809,7 @@ def run_checks(world: World, out: Diagnostics) -> None:
     found = Diagnostics() if salvaged else out
     for check in CHECKS:
         check(world, found)
+    run_lints(world, found)  # warnings of contract section 9 (netc.ir.lints)
     if salvaged:
         hidden = _consequences_of_cuts(world)
         out.extend(d for d in found if (d.code, d.file, d.line, d.column) not in hidden)

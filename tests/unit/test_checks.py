@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netc.config import ExternalSettings, NetworkSettings, Settings
-from netc.diagnostics import Code, Diagnostics, Severity
+from netc.diagnostics import LINTS, Code, Diagnostics, Severity
 from netc.intent.yaml_loader import load_yaml
 from netc.ir import checks
 from netc.ir.checks import CHECKS, run_checks
@@ -184,7 +184,7 @@ def test_unpeered_reference_does_not_reveal_the_other_tenants_groups():
                    "org: acme\nproject: db\nvpc: {cidr: 10.2.0.0/16}\n")
     out = Diagnostics()
     run_checks(world_of(text), out)
-    assert [d.code for d in out] == [Code.CROSS_TENANT_REFERENCE]
+    assert [d.code for d in out if d.code not in LINTS] == [Code.CROSS_TENANT_REFERENCE]
 
 
 def test_an_invalid_value_is_reported_once():
@@ -224,7 +224,7 @@ def test_random_valid_worlds_check_clean(projects):
     documents = [Document(p, PositionTable(f"{p.key}.yaml", {})) for p in projects]
     out = Diagnostics()
     run_checks(build_world(documents, WORLD_SETTINGS), out)
-    assert [d.render() for d in out] == []
+    assert [d.render() for d in out if d.code not in LINTS] == []  # lints: test_lints.py
 
 
 def _scale_world_text(projects: int, ports: int, clash_every: int = 0) -> str:
