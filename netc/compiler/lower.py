@@ -142,10 +142,13 @@ class _Lowering:
 
     def add(self, table: str, key: str, project: Project | None, columns: dict,
             **extra: str) -> Ref:
-        """Add a row of ``columns`` (a dict of the caller's own, which the row keeps)."""
-        columns["external_ids"] = self.ids(key, project, **extra)
-        self.rows.add(Row(table, key, columns))
-        return Ref(key)
+        """Add a row of ``columns`` (a dict of the caller's own, which the row keeps).
+        The returned reference is also the row's key and its netc:key: one string, not
+        one per use."""
+        ref = key if type(key) is Ref else Ref(key)
+        columns["external_ids"] = self.ids(ref, project, **extra)
+        self.rows.add(Row(table, ref, columns))
+        return ref
 
     def router_ref(self, project: Project, column: str, key: str) -> None:
         self.router_rows.setdefault(project.key, {}).setdefault(column, []).append(key)

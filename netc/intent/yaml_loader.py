@@ -9,10 +9,11 @@ that wraps every value would cost several times more on a 10,000-port world.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.intent.model import Project
@@ -63,6 +64,7 @@ class _Loader(yaml.CSafeLoader):
         return None
 
 
+_INTERNED_LENGTH = 64
 _RESOLVED_KEPT = 4096
 """Distinct scalars whose tag :class:`_Loader` keeps (the first ones met: keys and
 enumerations; the addresses and names that occur once are not worth keeping)."""
@@ -152,7 +154,10 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> object:
         tag, value = node.tag, node.value
         if tag == _STR:
-            return value
+            # one string object per distinct value, across files: the parser makes one
+            # per occurrence and the intent model keeps them all (``tcp``, CIDRs, group
+            # and subnet names come back thousands of times)
+            return sys.intern(value) if len(value) < _INTERNED_LENGTH else value
         if tag == _INT and value.isdigit() and len(value) < 20:
             return int(value)
         if tag == _BOOL:
@@ -212,6 +217,7 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
                 if saved is not None:
                     documents.append(Document(saved.project, saved.source, saved.withheld))
                 continue
+            _share_fields_sets(project)
             documents.append(Document(project, YamlSourceMap(file, text, index)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -221,6 +227,30 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
     except yaml.YAMLError as exc:  # e.g. a ReaderError for a control character
         diagnostics.error(Code.SYNTAX_ERROR, f"YAML: {exc}", _reader_location(exc, file))
     return documents
+
+
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+"""One set per distinct combination of written fields (a few dozen in any intent)."""
+
+
+def _share_fields_sets(project: Project) -> None:
+    """Let every model of ``project`` with the same written fields share one set of them.
+
+    pydantic keeps a set of the fields a model was given (``model_fields_set``) in each
+    instance: 5.5 MiB of sets for the 17,000 models of the 200 x 50 bench world, where
+    21 distinct sets say it all. The models are frozen, so nothing adds to the set in
+    place (``model_copy`` copies it first)."""
+    pending: list = [project]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, BaseModel):
+            written = item.__pydantic_fields_set__
+            shared = _FIELDS_SETS.setdefault(frozenset(written), written)
+            if shared is not written:
+                object.__setattr__(item, "__pydantic_fields_set__", shared)
+            pending.extend(item.__dict__.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _too_deep(text: str, file: str, diagnostics: Diagnostics) -> bool:

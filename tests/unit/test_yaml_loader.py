@@ -68,3 +68,15 @@ def test_the_fast_loader_resolves_every_tag_as_pyyaml_does():
     for _ in range(2):  # the second time from _Loader's memory
         fast = list(tags(yaml.compose(text, Loader=_Loader)))
         assert fast == list(tags(yaml.compose(text, Loader=yaml.CSafeLoader)))
+
+
+def test_models_with_the_same_written_fields_share_one_set_safely():
+    out = Diagnostics()
+    (doc,) = load_yaml("org: acme\nproject: web\nports:\n- {name: a, ip: 10.1.0.5}\n"
+                       "- {name: b, ip: 10.1.0.6}\n- {name: c}\n", "f.yaml", out)
+    a, b, c = doc.project.ports
+    assert a.model_fields_set is b.model_fields_set == {"name", "ip"}
+    assert c.model_fields_set == {"name"}
+    copied = a.model_copy(update={"vm": "vm-1"})
+    assert copied.model_fields_set == {"name", "ip", "vm"}
+    assert b.model_fields_set == {"name", "ip"}  # the shared set was not changed
