@@ -125,7 +125,7 @@ class _Lowering:
         """Project -> router column -> referenced keys."""
         self.members: dict[str, list[str]] = {}
         """Group key -> LSP keys of its members that were lowered."""
-        self.member_ips: dict[str, list[IPv4Address]] = {}
+        self.member_ips: dict[str, list[tuple[int, str]]] = {}
         self._pg_names: dict[tuple[str, ...], str] = {}
 
     # -- helpers -------------------------------------------------------------------
@@ -227,7 +227,8 @@ class _Lowering:
             subnet = self.world.subnet(port.subnet)
             if address is None or subnet is None or subnet.key not in self.switch_ports:
                 continue
-            written = str(address)
+            ip_text = str(address.ip)
+            written = f"{address.mac} {ip_text}"  # str(address), the IP spelled once
             columns = {"name": names.port_id(port.key), "addresses": [written],
                        "port_security": [written]}
             if subnet.dhcp:
@@ -235,7 +236,7 @@ class _Lowering:
             ref = self.add("Logical_Switch_Port", PORT_KEY_PREFIX + port.key, project, columns,
                            port=port.name, vm=port.vm)
             self.switch_ports[subnet.key].append(ref)
-            ip = address.ip
+            ip = (int(address.ip), ip_text)  # sorted as a number, written as text
             for group in port.groups:
                 self.members.setdefault(group, []).append(ref)
                 self.member_ips.setdefault(group, []).append(ip)
@@ -378,7 +379,7 @@ class _Lowering:
                 "direction": _ovn_direction(spec.direction)}))
         for groups in sorted(port_groups):
             pg = port_groups[groups]
-            ports = sorted({p for g in groups for p in self.members.get(g, [])})
+            ports = [p for g in groups for p in self.members.get(g, ())]  # _refs sorts
             key = f"pg:{groups[0]}" if len(groups) == 1 else \
                 f"pg:{pg['project'].key}/{'+'.join(g.rpartition('/')[2] for g in groups)}"
             self.add("Port_Group", key, pg["project"], {
@@ -428,7 +429,7 @@ class _Lowering:
         if self.rows.get("Address_Set", key) is None:
             project = self.world.projects[group.rpartition("/")[0]]
             self.add("Address_Set", key, project, {
-                "name": name, "addresses": [str(ip) for ip in
+                "name": name, "addresses": [text for _, text in
                                             sorted(set(self.member_ips.get(group, [])))]},
                 group=group.rpartition("/")[2])
         return name

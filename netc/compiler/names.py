@@ -28,6 +28,7 @@ PORT_NAMESPACE = uuid.UUID("6b1d3f6e-0c9a-5d43-9a8e-6e6574632e31")
 
 _READABLE_MAX = 40
 _NAMESPACE_BYTES = PORT_NAMESPACE.bytes
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
 def port_id(port_key: str) -> str:
@@ -48,7 +49,7 @@ def short_hash(*parts: str, length: int = 8) -> str:
 
 def ovn_identifier(owner: str, identity: str, readable: str) -> str:
     """A port-group / address-set name: ``netc_<hash>_<readable>``, valid in matches."""
-    text = re.sub(r"[^A-Za-z0-9_]", "_", readable)[:_READABLE_MAX].strip("_")
+    text = _NOT_IN_A_NAME.sub("_", readable)[:_READABLE_MAX].strip("_")
     return f"netc_{short_hash(owner, identity)}_{text}"
 
 
