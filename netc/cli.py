@@ -454,7 +454,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Print each file in canonical form (the same syntax, or --to the other "
                     "one) on stdout; --write rewrites instead, --check only reports.\n"
-                    "Comments are not preserved. Files with syntax or schema errors are "
+                    "Comments are kept beside their elements, also when converting (one "
+                    "whose element the target does not write is kept nearby, with a "
+                    "COMMENT_MOVED warning). Files with syntax or schema errors are "
                     "reported and left alone.\n"
                     "Exit 0; 1 when a file has errors or, with --check, is not canonical.",
         epilog="examples:\n"

@@ -54,6 +54,8 @@ class Code(StrEnum):
     RULE_SHADOWED = "RULE_SHADOWED"
     SG_UNUSED = "SG_UNUSED"
     OPEN_TO_WORLD = "OPEN_TO_WORLD"
+    # netc fmt
+    COMMENT_MOVED = "COMMENT_MOVED"
     # Backends and service
     OVN_CONNECTION_FAILED = "OVN_CONNECTION_FAILED"
     PORT_ALREADY_ATTACHED = "PORT_ALREADY_ATTACHED"
@@ -61,7 +63,7 @@ class Code(StrEnum):
 
 LINTS = frozenset({Code.NO_EGRESS, Code.RULE_SHADOWED, Code.SG_UNUSED, Code.OPEN_TO_WORLD})
 """The lints of contract section 9, which a file may silence (docs/diagnostics.md)."""
-WARNING_CODES = LINTS | {Code.PEERING_NOT_MUTUAL}
+WARNING_CODES = LINTS | {Code.PEERING_NOT_MUTUAL, Code.COMMENT_MOVED}
 """Codes that are only ever warnings: they never change the exit status."""
 
 

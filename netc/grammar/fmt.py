@@ -2,8 +2,11 @@
 
 A file is read with the loader of its suffix and written back with the canonical
 writer of the target syntax, so formatting normalises spelling and order, and
-converting changes only the syntax. Comments are not kept: the intent model has no
-place for them. Files with syntax or schema errors are not formatted.
+converting changes only the syntax. Comments are kept: each is attached to the
+element it is written at and written back there in the canonical text
+(netc.intent.layout), in either syntax; one whose element the target does not write
+is kept at the nearest one that it does, with a COMMENT_MOVED warning. Files with
+syntax or schema errors are not formatted.
 """
 
 from __future__ import annotations
@@ -56,7 +59,30 @@ def format_file(path: Path, to: Syntax | None, diagnostics: Diagnostics) -> Form
     if original is None or found.has_errors:
         return None
     syntax = to or syntax_of(path)
-    return Formatted(path, original, WRITERS[syntax]([d.project for d in documents]), syntax)
+    text = WRITERS[syntax]([d.project for d in documents])
+    if "#" in original:
+        text = keep_comments(original, syntax_of(path), text, syntax, str(path), diagnostics)
+    return Formatted(path, original, text, syntax)
+
+
+def layout_of(text: str, syntax: Syntax):
+    if syntax == "dsl":
+        from netc.grammar.layout import dsl_layout
+        return dsl_layout(text)
+    from netc.intent.layout import yaml_layout
+    return yaml_layout(text)
+
+
+def keep_comments(original: str, source: Syntax, canonical: str, target: Syntax, file: str,
+                  diagnostics: Diagnostics) -> str:
+    """``canonical`` (the canonical text of ``original`` in ``target``) with the comments
+    of ``original`` written back at their elements."""
+    from netc.intent.layout import attach, splice
+
+    placed = attach(layout_of(original, source))
+    if not placed:
+        return canonical
+    return splice(placed, layout_of(canonical, target), source == target, file, diagnostics)
 
 
 def joined(results: list[Formatted]) -> str:

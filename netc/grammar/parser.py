@@ -12,6 +12,7 @@ explained in words (:mod:`netc.grammar.errors`); a file stops at its first one.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -44,12 +45,34 @@ class _NamesEverywhere:
         return stream
 
 
+_comment_sink = threading.local()
+"""Where the lexer puts the COMMENT tokens it skips, while :func:`parse_with_comments`
+asks for them (``netc fmt``); otherwise they are dropped as the grammar says."""
+
+
+def _comment(token: Token) -> Token:
+    sink = getattr(_comment_sink, "tokens", None)
+    if sink is not None:
+        sink.append(token)
+    return token
+
+
 @cache
 def dsl_parser() -> Lark:
     """The LALR parser of ``netc.lark``, built once per process."""
     return Lark.open("netc.lark", rel_to=__file__, parser="lalr", lexer="contextual",
                      postlex=_NamesEverywhere(), propagate_positions=True,
-                     maybe_placeholders=True)
+                     maybe_placeholders=True, lexer_callbacks={"COMMENT": _comment})
+
+
+def parse_with_comments(text: str) -> tuple[Tree, list[Token]]:
+    """The parse tree of ``text`` and its COMMENT tokens, in order (raises on syntax
+    errors: for texts that :func:`parse_projects` accepted)."""
+    _comment_sink.tokens = tokens = []
+    try:
+        return dsl_parser().parse(text), tokens
+    finally:
+        _comment_sink.tokens = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ the contract, defaults left out (``dhcp: true``, a port's ``subnet: default``, a
 in flow style (``[80, 443]``) and everything else in block style. Whether a string
 needs quotes is left to PyYAML's own emitter, which quotes exactly the strings that
 would read back as something else (``"on"``, ``"80"``); MAC addresses are always
-double-quoted, because YAML 1.1 reads some of them (``10:20:30:40:50:60``) as numbers.
+double-quoted, because YAML 1.1 reads some of them (``10:20:30:40:50:60``) as numbers,
+and so are port ranges (``"8000-8080"``), as the contract writes them.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def _subnet(subnet: Subnet) -> dict:
 
 def _rule(rule: Rule, remote_key: str, remote: str) -> dict:
     data: dict = {"protocol": rule.protocol}
-    if rule.ports is not None:
-        data["ports"] = list(rule.ports)
+    if rule.ports is not None:  # ranges quoted, as the contract writes them ("8000-8080")
+        data["ports"] = [_DoubleQuoted(p) if isinstance(p, str) else p for p in rule.ports]
     data[remote_key] = remote
     return data
 

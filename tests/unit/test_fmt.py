@@ -5,7 +5,7 @@ import pytest
 from netc.cli import main
 
 MESSY_DSL = """\
-# a comment, which fmt does not keep
+# a comment, which fmt keeps
 project acme/web { vpc main 10.1.0.0/16
 subnet default 10.1.0.0/24
   group web { egress ingress tcp 443 }
@@ -13,6 +13,7 @@ subnet default 10.1.0.0/24
 """
 
 CANONICAL_DSL = """\
+# a comment, which fmt keeps
 project acme/web {
   vpc main 10.1.0.0/16
   subnet default 10.1.0.0/24
@@ -25,6 +26,7 @@ project acme/web {
 """
 
 CANONICAL_YAML = """\
+# a comment, which fmt keeps
 org: acme
 project: web
 vpc:
