@@ -117,6 +117,8 @@ class ServiceNorthbound:
                 return Applied(0, attempt, spent)
             if not state.rows.members:
                 self._refuse_foreign(project)
+            state.guard_only([(u.row.table, u.row.key) for u in changes.updates]
+                             + list(changes.destroys) + [("Logical_Router", f"router:{project}")])
             operations = build_operations(self.schema, state, creates=changes.creates,
                                           updates=changes.updates, destroys=changes.destroys,
                                           comment=comment_for(self.owner, changes))

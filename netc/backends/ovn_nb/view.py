@@ -258,15 +258,34 @@ class ScopedState:
     def versions(self) -> dict[str, str]:
         """UUID -> _version of every row the guard covers."""
         found = {}
-        for table, key in self._own + self._shared:
+        own = self._own if self.guarded is None else self.guarded
+        for table, key in own + self._shared:
             uuid = self.view.uuid(table, key)
             found[uuid] = self.view._raw[table][uuid]["_version"][1]
         return found
 
+    guarded: list[tuple[str, str]] | None = None
+    """With :meth:`guard_only`: the project's rows the guard covers (else all of them)."""
+
+    def guard_only(self, keys) -> None:
+        """Guard only these rows of the project (those the transaction writes, and the
+        one every writer of the project writes: its router), not every row of it: a
+        row nobody writes here cannot be overwritten by this transaction, and rows
+        netc does not write (northd's ``up`` of a port) then fail no guard. A project
+        with no rows yet keeps the whole guard: two first writers must not both
+        create it."""
+        if self._own:
+            own = set(self._own)
+            self.guarded = sorted(k for k in keys if k in own)
+
     def wait_operations(self) -> list[dict]:
         """Fail the transaction if a row of the project appeared, vanished or changed
         (one ``wait`` per table, selected by owner and project), or if one of the
-        global rows read changed (one ``wait`` per row, by UUID)."""
+        global rows read changed (one ``wait`` per row, by UUID). After
+        :meth:`guard_only`, the project's rows are guarded one by one, like the
+        global rows."""
+        if self.guarded is not None:
+            return [self._row_wait(table, key) for table, key in self.guarded + self._shared]
         org, _, name = self.project.partition("/")
         condition = ["external_ids", "includes",
                      ["map", [[OWNER_KEY, self.view.owner], [ORG_KEY, org], [PROJECT_KEY, name]]]]
@@ -278,13 +297,14 @@ class ScopedState:
                        "columns": ["_version"], "until": "==",
                        "rows": [{"_version": ["uuid", v]} for v in sorted(versions)]}
                       for table, versions in sorted(by_table.items())]
-        for table, key in self._shared:
-            uuid = self.view.uuid(table, key)
-            operations.append({"op": "wait", "timeout": 0, "table": table,
-                               "where": [["_uuid", "==", ["uuid", uuid]]],
-                               "columns": ["_version"], "until": "==",
-                               "rows": [{"_version": self.view._raw[table][uuid]["_version"]}]})
+        operations.extend(self._row_wait(table, key) for table, key in self._shared)
         return operations
+
+    def _row_wait(self, table: str, key: str) -> dict:
+        uuid = self.view.uuid(table, key)
+        return {"op": "wait", "timeout": 0, "table": table,
+                "where": [["_uuid", "==", ["uuid", uuid]]], "columns": ["_version"],
+                "until": "==", "rows": [{"_version": self.view._raw[table][uuid]["_version"]}]}
 
 
 def _modified(old: dict[str, Any], diff: dict[str, Any], types: dict) -> dict[str, Any]:
