@@ -63,9 +63,12 @@ class Plan:
         return not self.changes
 
 
-def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = False) -> Plan:
+def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = False, *,
+              reasons: bool = True) -> Plan:
     """The changes turning ``actual`` (owned rows) into ``desired`` for projects in
-    ``scope`` (and, with ``prune``, for every owned project)."""
+    ``scope`` (and, with ``prune``, for every owned project). Without ``reasons`` a
+    created row's reason is not worked out (it asks every parent of the row; the
+    service applies plans nobody reads)."""
     def in_scope(project: str | None) -> bool:
         return project is None or project in scope or prune
 
@@ -78,7 +81,7 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
         before = actual.get(row.table, row.key)
         if before is None:
             plan.changes.append(Change("create", row.table, row.key, row.project,
-                                       absent.reason(row), row))
+                                       absent.reason(row) if reasons else "", row))
             continue
         if row.project is None and not prune:
             row = _keep_unseen_refs(row, before, actual, scope)

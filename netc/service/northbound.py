@@ -112,7 +112,7 @@ class ServiceNorthbound:
                 if now is None or now >= applied:  # the store moved on (or deleted it)
                     return Applied(0, attempt, spent, superseded_by=applied)
                 trusted = False  # OVN's revision is not of this store's history
-            changes = changes_of(diff_rows(rows, state.rows, {project}))
+            changes = changes_of(diff_rows(rows, state.rows, {project}, reasons=False))
             if not (changes.creates or changes.updates or changes.destroys):
                 return Applied(0, attempt, spent)
             if not state.rows.members:
