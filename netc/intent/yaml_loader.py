@@ -10,7 +10,9 @@ that wraps every value would cost several times more on a 10,000-port world.
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
+from typing import Iterator
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -101,11 +103,33 @@ class YamlSourceMap:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
 
+class _Cursor:
+    """Where the last composition of a file stopped: locating documents in file order
+    (as the checks and lints of a world do, one diagnostic per element of a thousand
+    documents) goes on from there instead of composing every document before each
+    one again, which made that quadratic in the documents of a file."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.text: str | None = None
+        self.documents: Iterator[yaml.Node] | None = None
+        self.next = 0
+
+
+_cursor = _Cursor()
+
+
 def _compose_document(text: str, index: int) -> yaml.Node:
     """The node tree of document ``index`` of ``text``, composed as load_yaml did."""
-    for position, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
-        if position == index:
-            return root
+    with _cursor.lock:
+        if _cursor.text is not text or _cursor.next > index:
+            _cursor.text, _cursor.next = text, 0
+            _cursor.documents = yaml.compose_all(text, Loader=_Loader)
+        for root in _cursor.documents:
+            _cursor.next += 1
+            if _cursor.next - 1 == index:
+                return root
+        _cursor.text = _cursor.documents = None
     raise LookupError(f"document {index} is gone")  # pragma: no cover - text is immutable
 
 

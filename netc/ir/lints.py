@@ -122,17 +122,13 @@ def lint_no_egress(world: World, out: Diagnostics, quiet: "Silencer") -> None:
             continue  # SECURITY_GROUP_NOT_FOUND says it
         if any(egress[key] for key in port.groups):
             continue
-        if any(quiet(Code.NO_EGRESS, _group_loc(world.group(key))) for key in port.groups):
+        if any(quiet.at_group(Code.NO_EGRESS, world.group(key)) for key in port.groups):
             continue
         names = ", ".join(key.rpartition("/")[2] for key in port.groups)
         out.warning(Code.NO_EGRESS,
                     f"port {port.name}: its group(s) {names} have no egress rule, so it can "
                     "open no connection (not even DNS); add an egress rule, e.g. egress all "
                     "to 0.0.0.0/0, or a group that has one", _port_loc(port))
-
-
-def _group_loc(group) -> Location | None:
-    return None if group.implicit else group.loc("name")
 
 
 def _port_loc(port: Port) -> Location:
@@ -202,17 +198,33 @@ class Silencer:
         self._texts = {doc.source.file: getattr(doc.source, "text", None)
                        for doc in world.documents}
         self._lines: dict[str, list[str]] = {}
+        self._groups: dict[tuple[Code, str], bool] = {}
 
     def lines(self, file: str) -> list[str]:
+        """The file's lines, or none when it holds no ``netc:ignore`` at all (most files:
+        then nothing is located to be silenced)."""
         if file not in self._lines:
             text = self._texts.get(file)
-            self._lines[file] = text.splitlines() if text is not None else _file_lines(file)
+            if text is None:
+                text = _file_text(file)
+            self._lines[file] = text.splitlines() if _DIRECTIVE in text else []
         return self._lines[file]
 
     def __call__(self, code: Code, where: Location | None) -> bool:
         if where is None or not where.line:
             return False
-        return silenced(code, where.line, self.lines(where.file))
+        lines = self.lines(where.file)
+        return bool(lines) and silenced(code, where.line, lines)
+
+    def at_group(self, code: Code, group) -> bool:
+        """Silenced at the ``name`` of ``group`` (asked once per group, located only in
+        a file that holds a ``netc:ignore``)."""
+        if group is None or group.implicit or not self.lines(group.doc.source.file):
+            return False
+        key = (code, group.key)
+        if key not in self._groups:
+            self._groups[key] = self(code, group.loc("name"))
+        return self._groups[key]
 
 
 def run_lints(world: World, out: Diagnostics) -> None:
@@ -243,9 +255,12 @@ def silenced(code: Code, line: int, lines: list[str]) -> bool:
     return False
 
 
-def _file_lines(file: str) -> list[str]:
-    """The lines of a file whose document keeps no text (the DSL's): read again."""
+_DIRECTIVE = "netc:"
+
+
+def _file_text(file: str) -> str:
+    """The text of a file whose document keeps none (the DSL's): read again."""
     try:
-        return Path(file).read_text(encoding="utf-8-sig").splitlines()
+        return Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
-        return []
+        return ""
