@@ -10,6 +10,7 @@ family is a function ``measure(context) -> list[Figure]`` in its own module of
 from __future__ import annotations
 
 import gc
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,6 +54,9 @@ class Figure:
     samples: dict[str, list[float]] = field(default_factory=dict)
     note: str = ""
     """Why a figure was not measured, or what to keep in mind when reading it."""
+    limit: float | None = None
+    """The largest acceptable netc value itself (e.g. MiB of peak memory), when the
+    issue sets one; None when it sets none."""
 
     @property
     def ratio(self) -> float | None:
@@ -62,15 +66,19 @@ class Figure:
 
     @property
     def meets_goal(self) -> bool | None:
-        if self.goal is None or self.ratio is None:
-            return None
-        return self.ratio <= self.goal
+        verdicts = []
+        if self.goal is not None and self.ratio is not None:
+            verdicts.append(self.ratio <= self.goal)
+        if self.limit is not None and self.netc is not None:
+            verdicts.append(self.netc < self.limit)
+        return all(verdicts) if verdicts else None
 
     def as_dict(self) -> dict:
         return {"family": self.family, "name": self.name, "unit": self.unit,
                 "netc": self.netc, "reference_name": self.reference_name,
                 "reference": self.reference, "ratio": self.ratio, "goal": self.goal,
-                "meets_goal": self.meets_goal, "samples": self.samples, "note": self.note}
+                "limit": self.limit, "meets_goal": self.meets_goal, "samples": self.samples,
+                "note": self.note}
 
 
 def pending(family: str, name: str, unit: str, reference_name: str, goal: float | None,
@@ -99,6 +107,33 @@ def side_by_side(netc: Callable[[], object], reference: Callable[[], object],
 
 def median(samples: list[float]) -> float:
     return statistics.median(samples)
+
+
+def process_times(commands: dict[str, list[str]], repeat: int,
+                  cwd: Path | None = None) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU (user + system) seconds of each command as a fresh process, run
+    ``repeat`` rounds, each round every command once in turn, so all see the same load.
+
+    This is what a user waits for: interpreter start and imports included. CPU time
+    (``getrusage(RUSAGE_CHILDREN)`` before and after) is less sensitive than wall time
+    to other work on the machine, though not immune: a busy sibling hyperthread
+    slows it too. Output is discarded; a failing command raises."""
+    samples: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=cwd, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            wall = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: "
+                                   f"{done.stderr[-2000:]}")
+            samples[name][0].append(wall)
+            samples[name][1].append(after.ru_utime + after.ru_stime
+                                    - before.ru_utime - before.ru_stime)
+    return samples
 
 
 RSS_LAUNCHER = (

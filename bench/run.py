@@ -65,6 +65,8 @@ def render_table(figures: list[Figure]) -> str:
     for figure in figures:
         ratio = f"{figure.ratio:.2f}x" if figure.ratio is not None else "-"
         goal = f"<= {figure.goal:g}x" if figure.goal is not None else ""
+        if figure.limit is not None:
+            goal = f"< {_number(figure.limit, figure.unit)}"
         verdict = {True: "meets goal", False: "MISSES goal", None: ""}[figure.meets_goal]
         remark = "; ".join(x for x in (verdict, figure.note) if x)
         reference = f"{figure.reference_name}: {_number(figure.reference, figure.unit)}"

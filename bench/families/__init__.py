@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from bench.families import acl_rows, apply, check, compile, plan, replicas, service
+from bench.families import acl_rows, apply, check, compile, plan, process, replicas, service
 from bench.figures import Context, Figure
 
 FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
+    "process": process.measure,
     "check": check.measure,
     "compile": compile.measure,
     "acl": acl_rows.measure,

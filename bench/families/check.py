@@ -5,18 +5,16 @@ Python data with ``yaml.load_all(..., Loader=yaml.CSafeLoader)``. netc does that
 much (composing nodes instead, to keep positions) plus validation into the intent
 model, the IR with its graph, and every check. Goal (issue 2): at most 3x.
 
-Time is measured in-process (``netc.frontend.check_paths``), peak memory in a fresh
-subprocess each (``python -m netc check`` against a Python that only loads the YAML
-and keeps it, as netc keeps its world).
+Time is measured in-process (``netc.frontend.check_paths``). The whole process, start,
+imports and peak memory included, is the ``process`` family's
+(:mod:`bench.families.process`).
 """
 
 from __future__ import annotations
 
-import sys
-
 import yaml
 
-from bench.figures import MIB, Context, Figure, median, peak_rss, side_by_side
+from bench.figures import Context, Figure, median, side_by_side
 from netc.config import load_settings
 from netc.diagnostics import Diagnostics
 from netc.frontend import check_paths
@@ -48,18 +46,8 @@ def run_check(context: Context) -> None:
 def measure(context: Context) -> list[Figure]:
     netc_times, yaml_times = side_by_side(lambda: run_check(context),
                                           lambda: load_reference(context), context.repeat)
-    netc_command = [sys.executable, "-m", "netc", "check", "--config", str(context.config),
-                    str(context.world)]
-    yaml_command = [sys.executable, "-c", YAML_ONLY, str(context.world)]
-    netc_rss, yaml_rss = [], []
-    for _ in range(context.repeat):
-        yaml_rss.append(peak_rss(yaml_command) / MIB)
-        netc_rss.append(peak_rss(netc_command) / MIB)
     return [
         Figure(FAMILY, "check time", "s", median(netc_times), REFERENCE, median(yaml_times),
                TIME_GOAL, {"netc": netc_times, "reference": yaml_times},
                note="in-process, files read from disk each time"),
-        Figure(FAMILY, "check peak memory", "MiB", median(netc_rss), REFERENCE,
-               median(yaml_rss), None, {"netc": netc_rss, "reference": yaml_rss},
-               note="max RSS of a fresh `python -m netc check` vs a Python loading the YAML"),
     ]

@@ -50,13 +50,18 @@ def test_write_world_refuses_a_folder_it_did_not_make(tmp_path):
 def test_runner_reports_measured_figures(tmp_path, capsys):
     out = tmp_path / "report.json"
     status = run.main(["--projects", "3", "--ports", "5", "--repeat", "1",
-                       "--only", "check,compile,acl",
+                       "--only", "process,check,compile,acl",
                        "--world-dir", str(tmp_path), "--json", str(out)])
     assert status == 0
     report = json.loads(out.read_text())
     figures = {f["name"]: f for f in report["figures"]}
     assert figures["check time"]["netc"] > 0 and figures["check time"]["reference"] > 0
     assert figures["check peak memory"]["netc"] > 0
+    assert figures["compile peak memory"]["netc"] > 0
+    for name in ("check", "compile"):
+        process = figures[f"netc {name} process time"]
+        assert process["netc"] > 0 and process["reference"] > 0
+        assert len(process["samples"]["netc"]) == 1
     assert figures["compile time"]["netc"] > 0
     assert figures["distinct outputs of 3 compiles"]["netc"] == 1  # byte-identical
     assert figures["ACL rows, world 3x5"]["netc"] > 0
