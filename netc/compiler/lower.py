@@ -454,7 +454,8 @@ class _Lowering:
         """What nobody allowed is dropped: every netc port is in one port group with a
         drop ACL per direction, below the allows. DHCP requests (broadcast, to OVN's
         own responder) are let out, so dhcp works for ports whose groups allow no
-        egress. Ports open in a direction (``lift_open_rules``) are in that
+        egress; their unicast renewals too (:meth:`dhcp_renewals`). Ports open in a
+        direction (``lift_open_rules``) are in that
         direction's open port group, whose one allow-related ACL replaces one per
         group; being stateful, it also has OVN track the connection for its replies."""
         ports = {row.key for row in self.rows.tables.get("Logical_Switch_Port", {}).values()
@@ -480,6 +481,39 @@ class _Lowering:
                      {"name": name, "ports": _refs(opened), "acls": [acl]})
         self.add("Port_Group", DROP_GROUP_KEY, None,
                  {"name": drop, "ports": _refs(ports), "acls": _refs(acls)})
+        self.dhcp_renewals()
+
+    def dhcp_renewals(self) -> None:
+        """A client renews its lease by unicast to the server (RFC 2131 RENEWING): the
+        gateway of its subnet, OVN's server_id. The broadcast exception above does not
+        let that out, and once the conntrack entries of the first exchange have
+        expired the drop catches it (found on real packets by tests/e2e). So each
+        project's ports on DHCP subnets are in a port group of the project whose one
+        ACL lets their requests to those servers out; per project, so that planning
+        some projects never drops the others' servers from a global row."""
+        for key in sorted(self.world.projects):
+            project = self.world.projects[key]
+            ports, servers = [], set()
+            for port in project.ports.values():
+                subnet = self.world.subnet(port.subnet)
+                lsp = PORT_KEY_PREFIX + port.key
+                if subnet is None or not subnet.dhcp or subnet.gateway is None \
+                        or self.rows.get("Logical_Switch_Port", lsp) is None:
+                    continue
+                ports.append(lsp)
+                servers.add(subnet.gateway)
+            if not ports:
+                continue
+            group_key = f"pg:{key}:dhcp"
+            name = names.ovn_identifier(self.owner, group_key, names.dotted(key) + "_dhcp")
+            listed = [str(ip) for ip in sorted(servers)]
+            written = listed[0] if len(listed) == 1 else "{" + ", ".join(listed) + "}"
+            acl = self.add("ACL", f"acl:{key}:dhcp-renew", project, {
+                "priority": ALLOW_PRIORITY, "action": "allow", "direction": "from-lport",
+                "match": f"inport == @{name} && ip4.dst == {written} && "
+                         f"udp.src == 68 && udp.dst == 67"})
+            self.add("Port_Group", group_key, project,
+                     {"name": name, "ports": _refs(ports), "acls": [acl]})
 
 
 def _refs(keys: Iterable[str]) -> list[Ref]:

@@ -173,7 +173,11 @@ def foreign_rows(draw, rows: RowSet) -> tuple[RowSet, list[Traffic]]:
     members = draw(st.lists(st.sampled_from(lsps), unique=True, min_size=1))
     traffic: list[Traffic] = []
     acls = []
-    for index in range(draw(st.integers(1, 3))):
+    # distinct priorities: matching ACLs of one priority that disagree are an error
+    # (OVN's choice between them is undefined), for both evaluators
+    priorities = draw(st.lists(st.sampled_from(PRIORITIES), min_size=1, max_size=3,
+                               unique=True))
+    for index, priority in enumerate(priorities):
         direction = draw(st.sampled_from(["from-lport", "to-lport"]))
         field = "inport" if direction == "from-lport" else "outport"
         scope = draw(st.sampled_from(["group", "literal"]))
@@ -202,7 +206,7 @@ def foreign_rows(draw, rows: RowSet) -> tuple[RowSet, list[Traffic]]:
             terms.append(f"{side} == 10.0.0.0/9")
         key = f"foreign:acl:{index}"
         copied.add(Row("ACL", key, {"direction": direction,
-                                    "priority": draw(st.sampled_from(PRIORITIES)),
+                                    "priority": priority,
                                     "action": draw(st.sampled_from(ACTIONS)),
                                     "match": " && ".join(terms)}))
         acls.append(Ref(key))
