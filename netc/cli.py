@@ -161,7 +161,6 @@ def _write_output(text: str | Iterable[str], path: str | None) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from netc.backends.dryrun.nbctl import render_nbctl
     from netc.app.offline import compile_paths
 
     diagnostics = Diagnostics()
@@ -176,7 +175,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
         print(f"compiled: {len(rows)} row(s), not printed: stdout holds the SARIF log "
               "(write the rows with -o FILE)", file=sys.stderr)
         return 0
-    _write_output(rows.chunks() if args.format == "json" else render_nbctl(rows), args.output)
+    if args.format == "json":
+        _write_output(rows.chunks(), args.output)
+    else:
+        from netc.backends.dryrun.nbctl import render_nbctl  # only for this format
+
+        _write_output(render_nbctl(rows), args.output)
     print(f"compiled: {len(rows)} row(s), {rows.count('ACL')} ACL(s)", file=sys.stderr)
     return 0
 

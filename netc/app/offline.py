@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Mapping
 
-from netc.backends.diff import Plan, diff_rows
-from netc.backends.dryrun.snapshot import SnapshotError, load_snapshot
+from typing import TYPE_CHECKING
+
 from netc.compiler.ipam import Existing
 from netc.compiler.lower import (Compilation, allocations_in, compile_world,
                                  vpc_allocations_in)
@@ -20,6 +20,9 @@ from netc.compiler.peering import database_view
 from netc.config import Settings
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.frontend import check_paths, recheck_with_existing
+
+if TYPE_CHECKING:
+    from netc.backends.diff import Plan
 
 
 def compile_paths(paths: list[str], settings: Settings, diagnostics: Diagnostics,
@@ -45,6 +48,9 @@ class OfflinePlan:
 
 def plan_against(paths: list[str], settings: Settings, snapshot: str, prune: bool,
                  diagnostics: Diagnostics) -> OfflinePlan | None:
+    from netc.backends.diff import diff_rows  # not for compile_paths: netc compile
+    from netc.backends.dryrun.snapshot import SnapshotError, load_snapshot  # needs neither
+
     try:
         actual = load_snapshot(snapshot, settings.owner)
     except SnapshotError as error:

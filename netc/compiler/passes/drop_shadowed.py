@@ -35,8 +35,14 @@ def drop_shadowed(program: AclProgram) -> AclProgram:
             kept.extend(specs)
             continue
         shapes = [_Shape(spec) for spec in specs]
+        by_protocol: dict[str, list[_Shape]] = defaultdict(list)
         for shape in shapes:
-            if not any(_shadows(other, shape) for other in shapes if other is not shape):
+            by_protocol["*" if shape.also else shape.protocol].append(shape)
+        for shape in shapes:
+            # only a spec of the same protocol, of all, or of several can cover it
+            others = shapes if shape.also or "*" in by_protocol else \
+                by_protocol[shape.protocol] + by_protocol.get("all", [])
+            if not any(_shadows(other, shape) for other in others if other is not shape):
                 kept.append(shape.spec)
     return program.with_specs(kept)
 

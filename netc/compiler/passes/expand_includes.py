@@ -20,6 +20,11 @@ After::
 Directions an included group is open in (``lift_open_rules``) open the includer too.
 This pass is a normalisation, not an optimisation: lowering runs it when a pass list
 leaves it out, so every pass list compiles the same meaning.
+
+Once copied, the specs of groups without member ports (``AclProgram.populated``: a
+group included by others and used by no port, an unused ``default``) are dropped:
+they match nothing, lowering writes no ACL for them, and every later pass would only
+carry them along (a sixth of the specs of the 200 x 50 bench world).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from netc.compiler.acl import AclProgram
 
 def expand_includes(program: AclProgram) -> AclProgram:
     if not program.includes:
-        return program
+        return _populated_only(program)
     specs = list(program.specs)
     opened = set(program.open)
     by_group: dict[str, list] = {}
@@ -40,7 +45,15 @@ def expand_includes(program: AclProgram) -> AclProgram:
         for source in _closure(group, program.includes):
             specs.extend(spec.with_(groups=(group,)) for spec in by_group.get(source, ()))
             opened |= {(group, way) for key, way in program.open if key == source}
-    return program.with_specs(specs, includes={}, open=frozenset(opened))
+    return _populated_only(program.with_specs(specs, includes={}, open=frozenset(opened)))
+
+
+def _populated_only(program: AclProgram) -> AclProgram:
+    populated = program.populated
+    if populated is None:
+        return program
+    kept = [spec for spec in program.specs if any(g in populated for g in spec.groups)]
+    return program if len(kept) == len(program.specs) else program.with_specs(kept)
 
 
 def _closure(group: str, includes) -> list[str]:
