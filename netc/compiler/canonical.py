@@ -36,6 +36,9 @@ _encode = json_encoder(separators=(",", ":"))
 stays cheap. The same text as ``json.dumps(sort_keys=True, separators=(",", ":"))``."""
 
 
+_UNMANAGED = object()
+
+
 def normalised(row: Row | None, column: str) -> Any:
     """The value of ``column`` in ``row`` as OVSDB holds it (``row`` None: absent)."""
     if row is None:
@@ -56,11 +59,12 @@ def without_digest(ids: dict[str, str]) -> dict[str, str]:
 
 def digest_of(table: str, columns: dict[str, Any]) -> str:
     """The digest of a row of ``table`` holding ``columns`` (its own digest ignored)."""
+    unset_of = _UNSET[table]
     canonical = {}
-    for name, unset in _UNSET[table].items():
-        value = columns.get(name)  # normalised(), inlined: this runs for every row
-        if value is None:
-            continue  # reads as the unset value, which is left out
+    for name, value in columns.items():  # normalised(), inlined: this runs for every row
+        unset = unset_of.get(name, _UNMANAGED)
+        if unset is _UNMANAGED or value is None:
+            continue  # not a column netc writes, or one that reads as unset: left out
         if isinstance(value, list):
             value = sorted(value)
         if value != unset:

@@ -127,6 +127,8 @@ class _Lowering:
         """Group key -> LSP keys of its members that were lowered."""
         self.member_ips: dict[str, list[tuple[int, str]]] = {}
         self._pg_names: dict[tuple[str, ...], str] = {}
+        self._dhcp_refs: dict[str, Ref] = {}
+        """Subnet key -> the reference its ports hold to its DHCP_Options (one each)."""
 
     # -- helpers -------------------------------------------------------------------
 
@@ -232,7 +234,8 @@ class _Lowering:
             columns = {"name": names.port_id(port.key), "addresses": [written],
                        "port_security": [written]}
             if subnet.dhcp:
-                columns["dhcpv4_options"] = Ref(f"dhcp:{subnet.key}")
+                columns["dhcpv4_options"] = self._dhcp_refs.get(subnet.key) or \
+                    self._dhcp_refs.setdefault(subnet.key, Ref(f"dhcp:{subnet.key}"))
             ref = self.add("Logical_Switch_Port", PORT_KEY_PREFIX + port.key, project, columns,
                            port=port.name, vm=port.vm)
             self.switch_ports[subnet.key].append(ref)
