@@ -18,13 +18,14 @@ element from one syntax to the other.
    one; one whose element is not written at all (a default left out, an empty list)
    goes to the nearest element that is, with a COMMENT_MOVED warning naming its line.
 
-YAML is read with PyYAML's pure-Python scanner (to find the ``#`` that start
-comments, outside every scalar) and composer (for the anchors); the DSL with its own
-parser (netc.grammar.layout). Only ``netc fmt`` pays for this.
+YAML is composed once by PyYAML's C composer: its nodes are the anchors, and its
+scalars tell which ``#`` start comments (those outside every value). The DSL is read
+by its own parser (netc.grammar.layout). Only ``netc fmt`` pays for this.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
@@ -209,60 +210,43 @@ def _attach_yaml_line(layout: Layout, comment: Comment, by_line, starts) -> Plac
 
 # --- YAML -------------------------------------------------------------------------------------
 
+_DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+
+
 def yaml_layout(text: str) -> Layout:
-    """The comments and anchors of a YAML text that parses."""
+    """The comments and anchors of a YAML text that parses: one pass of PyYAML's C
+    composer, whose scalars tell which ``#`` are inside values."""
     lines = text.split("\n")
-    spans: list[tuple[int, int]] = []
-    doc_marks: list[int] = []
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
-        if isinstance(token, yaml.ScalarToken):
-            spans.append((token.start_mark.index, token.end_mark.index))
-        elif isinstance(token, yaml.DocumentStartToken):
-            doc_marks.append(token.start_mark.line + 1)
-    comments = make_comments(lines, _yaml_comment_starts(text, spans))
     anchors: list[Anchor] = []
     doc_starts: list[int] = []
-    explicit = iter(_document_starts(text))
-    for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
-        start = next(explicit, None)
+    scalars: dict[int, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    separators = [text.count("\n", 0, m.start()) + 1 for m in _DOCUMENT_START.finditer(text)]
+    for root in yaml.compose_all(text, Loader=yaml.CSafeLoader):
         if root is None:
             continue
+        first = root.start_mark.line + 1
         index = len(doc_starts)
-        doc_starts.append(1 if index == 0 else (start or root.start_mark.line + 1))
-        _yaml_anchors(root, index, (), root.start_mark.line + 1, root.start_mark.column + 1,
-                      True, anchors)
+        before = [line for line in separators if line <= first]
+        doc_starts.append(1 if index == 0 else (before[-1] if before else first))
+        _yaml_anchors(root, index, (), first, root.start_mark.column + 1, True, anchors,
+                      scalars)
+    comments = make_comments(lines, _yaml_comment_starts(lines, scalars))
     present = {(a.doc, a.path) for a in anchors}
     return Layout("yaml", lines, anchors, comments, present, doc_starts)
 
 
-def _document_starts(text: str) -> list[int | None]:
-    """For each document in order, the line of its explicit ``---``, or None."""
-    starts = []
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.DocumentStartEvent):
-            starts.append(event.start_mark.line + 1 if event.explicit else None)
-    return starts
-
-
-def _yaml_comment_starts(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _yaml_comment_starts(lines: list[str], scalars) -> list[tuple[int, int]]:
     """(line, column) of each ``#`` that starts a comment: outside every scalar, at the
     start of a line or after a blank."""
     found = []
-    span_starts = [s for s, _ in spans]
-    line, line_start, index = 1, 0, 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "\n":
-            line, line_start = line + 1, index + 1
-        elif char == "#" and (index == 0 or text[index - 1] in " \t\n"):
-            position = bisect_right(span_starts, index) - 1
-            if position < 0 or spans[position][1] <= index:
-                found.append((line, index - line_start + 1))
-                end = text.find("\n", index)
-                index = length if end < 0 else end
-                continue
-        index += 1
+    for number, line in enumerate(lines):
+        column = line.find("#")
+        while column >= 0:
+            if (column == 0 or line[column - 1] in " \t") and not any(
+                    start <= (number, column) < end for start, end in scalars.get(number, ())):
+                found.append((number + 1, column + 1))
+                break
+            column = line.find("#", column + 1)
     return found
 
 
@@ -280,12 +264,13 @@ def _end_line(node: yaml.Node) -> int:
 
 
 def _yaml_anchors(node: yaml.Node, doc: int, path: Path, line: int, column: int,
-                  placeable: bool, into: list[Anchor]) -> None:
+                  placeable: bool, into: list[Anchor], scalars: dict) -> None:
     flow = getattr(node, "flow_style", False)
     child_column = None
     children: list[tuple[Path, int, int, yaml.Node]] = []
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
+            _scalar_span(key, scalars)
             children.append((path + (key.value,), key.start_mark.line + 1,
                              key.start_mark.column + 1, value))
     elif isinstance(node, yaml.SequenceNode):
@@ -296,9 +281,21 @@ def _yaml_anchors(node: yaml.Node, doc: int, path: Path, line: int, column: int,
     if children and not flow and placeable:
         child_column = children[0][2]
     into.append(Anchor(doc, path, line, column, _end_line(node), child_column, placeable))
+    if isinstance(node, yaml.ScalarNode):
+        _scalar_span(node, scalars)
     for child_path, child_line, child_column_, value in children:
         _yaml_anchors(value, doc, child_path, child_line, child_column_,
-                      placeable and not flow, into)
+                      placeable and not flow, into, scalars)
+
+
+def _scalar_span(node: yaml.Node, scalars: dict) -> None:
+    """Record the scalar's span (0-based line, column) on every line it covers."""
+    if not isinstance(node, yaml.ScalarNode):
+        return
+    start = (node.start_mark.line, node.start_mark.column)
+    end = (node.end_mark.line, node.end_mark.column)
+    for line in range(start[0], end[0] + 1):
+        scalars.setdefault(line, []).append((start, end))
 
 
 # --- back into canonical text -----------------------------------------------------------------
