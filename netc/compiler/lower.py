@@ -497,14 +497,19 @@ class _Lowering:
         for key in sorted(self.world.projects):
             project = self.world.projects[key]
             ports, servers = [], set()
+            gateways: dict[str, IPv4Address | None] = {}  # computed once per subnet
             for port in project.ports.values():
                 subnet = self.world.subnet(port.subnet)
+                if subnet is None or not subnet.dhcp:
+                    continue
+                if subnet.key not in gateways:
+                    gateways[subnet.key] = subnet.gateway
+                gateway = gateways[subnet.key]
                 lsp = PORT_KEY_PREFIX + port.key
-                if subnet is None or not subnet.dhcp or subnet.gateway is None \
-                        or self.rows.get("Logical_Switch_Port", lsp) is None:
+                if gateway is None or self.rows.get("Logical_Switch_Port", lsp) is None:
                     continue
                 ports.append(lsp)
-                servers.add(subnet.gateway)
+                servers.add(gateway)
             if not ports:
                 continue
             group_key = f"pg:{key}:dhcp"
