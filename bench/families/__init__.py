@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from bench.families import acl_rows, apply, check, compile, plan, process, replicas, service
+from bench.families import (acl_rows, apply, check, compile, flows, plan, process, replicas,
+                            service, verify)
 from bench.figures import Context, Figure
 
 FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
@@ -20,4 +21,6 @@ FAMILIES: dict[str, Callable[[Context], list[Figure]]] = {
     "plan": plan.measure,
     "service": service.measure,
     "replicas": replicas.measure,
+    "verify": verify.measure,
+    "flows": flows.measure,
 }

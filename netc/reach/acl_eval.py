@@ -25,6 +25,8 @@ addresses), and conntrack bypasses of router ports.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
@@ -187,12 +189,19 @@ def _port_security(switch: str, pipeline: str, lsp: Row, packet: Packet, side: s
     if not entries:
         return Stage(switch, pipeline, name, True, note="no port security")
     for entry in entries:
-        mac, *addresses = entry.split()
-        if int(mac.replace(":", ""), 16) != packet.get(f"eth.{side}"):
+        mac, networks = _security_entry(entry)
+        if mac != packet.get(f"eth.{side}"):
             continue
         address = IPv4Address(packet[f"ip4.{side}"])
-        if not addresses or any(address in IPv4Network(a, strict=False) for a in addresses):
+        if not networks or any(address in network for network in networks):
             return Stage(switch, pipeline, name, True, note=f"port security {entry!r}")
     return Stage(switch, pipeline, name, False, note=f"port security {entries!r} refuses "
                                                      f"{IPv4Address(packet[f'ip4.{side}'])}")
 
+
+@functools.lru_cache(maxsize=1 << 16)
+def _security_entry(entry: str) -> tuple[int, tuple[IPv4Network, ...]]:
+    """``"MAC IP..."`` of a port_security entry, parsed once."""
+    mac, *addresses = entry.split()
+    return int(mac.replace(":", ""), 16), tuple(IPv4Network(a, strict=False)
+                                                for a in addresses)

@@ -17,6 +17,8 @@ from-lport and to-lport pipelines of each switch with the right ``inport`` and
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
@@ -135,8 +137,7 @@ def _route(nb: Northbound, router: Row, dst: IPv4Address) -> tuple[Row, IPv4Addr
         if (optional(route, "policy") or "dst-ip") != "dst-ip" or optional(route, "route_table"):
             raise UnsupportedRows(f"{where}: only dst-ip routes of the main table are modelled")
         try:
-            prefix = IPv4Network(route.columns["ip_prefix"], strict=False)
-            nexthop = IPv4Address(route.columns["nexthop"])
+            prefix, nexthop = _parsed_route(route.columns["ip_prefix"], route.columns["nexthop"])
         except ValueError:
             raise UnsupportedRows(f"{where}: not an IPv4 prefix and next hop") from None
         if dst not in prefix:
@@ -155,6 +156,11 @@ def _route(nb: Northbound, router: Row, dst: IPv4Address) -> tuple[Row, IPv4Addr
         raise UnsupportedRows(f"router {router.columns['name']}: several routes of equal "
                               f"rank to {dst} (ECMP) are not modelled")
     return best[2], best[3]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parsed_route(prefix: str, nexthop: str) -> tuple[IPv4Network, IPv4Address]:
+    return IPv4Network(prefix, strict=False), IPv4Address(nexthop)
 
 
 def _mac(lrp: Row) -> int | None:

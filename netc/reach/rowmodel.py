@@ -79,6 +79,7 @@ class RowModel:
         self._switch_reach: dict[str, frozenset[str]] | None = None
         self._guards: dict[str, tuple[str, frozenset] | None] = {}
         self._securities: dict[tuple, bool] = {}
+        self._guarded: dict[tuple, list[tuple]] = {}
 
     # -- delivery
     def deliver(self, source: Row, target: Row, pieces: bool = False) -> RowVerdict:
@@ -162,9 +163,7 @@ class RowModel:
         ambiguous = _NONE
         level: int | None = None
         level_allow = level_drop = _NONE
-        for priority, verdict, match, guard in self._acls_of(switch, direction):
-            if guard is not None and packet.get(guard[0]) not in guard[1]:
-                continue
+        for priority, verdict, match in self._acls_for(switch, direction, packet):
             if priority != level:
                 if level is not None:
                     remaining, allowed, ambiguous = self._settle(
@@ -197,6 +196,17 @@ class RowModel:
                                     f"priority {priority} disagree on {both}")
             ambiguous = ambiguous | both
         return remaining - (allow | drop), allowed | allow, ambiguous
+
+    def _acls_for(self, switch: Row, direction: str, packet: dict) -> list[tuple]:
+        """The stage's ACLs whose guard the packet's ``inport`` and ``outport`` meet."""
+        key = (switch.key, direction, packet["inport"], packet["outport"])
+        found = self._guarded.get(key)
+        if found is None:
+            found = self._guarded[key] = [
+                (priority, verdict, match)
+                for priority, verdict, match, guard in self._acls_of(switch, direction)
+                if guard is None or packet.get(guard[0]) in guard[1]]
+        return found
 
     def _acls_of(self, switch: Row, direction: str) -> list[tuple[int, bool, Match, tuple]]:
         """The stage's ACLs, highest priority first, each with its guard: (field,
