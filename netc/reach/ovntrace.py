@@ -34,9 +34,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-CT_STATES = 50_000
-"""``--ct=new`` flags given to each daemon (about 450 KB of command line): some ten
-thousand traces before it is restarted."""
+CT_STATES = 100_000
+"""``--ct=new`` flags given to each daemon (about 900 KB of command line, under
+Linux's 2 MB): some twenty thousand traces before it is restarted."""
 BATCH = 64
 """Requests in flight on the control socket at once."""
 START_TIMEOUT = 60.0
