@@ -252,9 +252,12 @@ def _scale_world_text(projects: int, ports: int, clash_every: int = 0) -> str:
 def test_a_world_of_ten_thousand_ports():
     out = Diagnostics()
     run_checks(world_of(_scale_world_text(200, 50)), out)
-    assert len(out) == 0
+    errors = [d for d in out if d.is_error]  # its groups admit and send nothing: lints warn
+    assert errors == []
+    out = Diagnostics()
     run_checks(world_of(_scale_world_text(200, 50, clash_every=10)), out)
-    counts = {code: sum(d.code is code for d in out) for code in {d.code for d in out}}
+    counts = {code: sum(d.code is code for d in out if d.is_error)
+              for code in {d.code for d in out if d.is_error}}
     assert counts == {Code.IP_ALREADY_ALLOCATED: 1000, Code.MAC_CONFLICT: 1000}
 
 
