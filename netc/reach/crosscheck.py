@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from netc.compiler.rows import Row, RowSet
 from netc.reach.classes import ClassModel
 from netc.reach.northbound import MODELLED, WITHOUT_EFFECT, Northbound, lsp_ips, lsp_mac
-from netc.reach.ovntrace import OvnTrace, Packet, delivered_to
+from netc.reach.ovntrace import Packet, delivered_to, trace_in_parallel
 from netc.reach.rowmodel import RowModel
 from netc.reach.routing import Blocked, _gateway
 from netc.reach.traffic import SOURCE_PORT, Traffic
@@ -169,6 +169,7 @@ class CrossCheck:
     disagreements: list[Disagreement] = field(default_factory=list)
     traces: int = 0
     daemons: int = 0
+    """ovn-trace daemons started, restarts included."""
 
     @property
     def pairs_traced(self) -> int:
@@ -211,11 +212,14 @@ def plan_questions(model: ClassModel, nb: Northbound, sample: int, seed: int) ->
     return check
 
 
-def run_traces(check: CrossCheck, nb: Northbound, tracer: OvnTrace) -> None:
+TRACE_WORKERS = min(2, os.cpu_count() or 1)
+"""ovn-trace daemons run at once on a large cross-check (each is single-threaded)."""
+
+
+def run_traces(check: CrossCheck, nb: Northbound, sb: str, ssl=None) -> None:
     packets = [first_packet(nb, q.src_lsp, q.dst_lsp, q.traffic) for q in check.questions]
-    outputs = tracer.trace_many(packets)
+    outputs, check.daemons = trace_in_parallel(sb, packets, TRACE_WORKERS, ssl)
     check.traces = len(packets)
-    check.daemons = tracer.starts
     for question, output in zip(check.questions, outputs):
         ovn = question.dst_lsp.columns["name"] in delivered_to(output)
         if ovn != question.netc:
@@ -294,9 +298,8 @@ def verify_live_command(args: argparse.Namespace) -> int:
             return 1
         check = plan_questions(model, nb, args.sample, args.seed)
         planned = time.perf_counter()
-        with OvnTrace(sb, ssl=(ssl.private_key, ssl.certificate, ssl.ca_cert) if ssl
-                      else None) as tracer:
-            run_traces(check, nb, tracer)
+        run_traces(check, nb, sb, (ssl.private_key, ssl.certificate, ssl.ca_cert) if ssl
+                   else None)
     except (UnsupportedRows, MatchError, LookupError, TraceError) as error:
         print(f"netc verify: error: {error}", file=sys.stderr)
         return 1

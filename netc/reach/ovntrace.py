@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,9 @@ CT_STATES = 100_000
 Linux's 2 MB): some twenty thousand traces before it is restarted."""
 BATCH = 64
 """Requests in flight on the control socket at once."""
+PACKETS_PER_WORKER = 5_000
+"""Below this many packets per daemon, one daemon is faster than reading the
+Southbound twice."""
 START_TIMEOUT = 60.0
 DEFAULT_CT = "default (use --ct to customize)"
 _OUTPUT = re.compile(r'output\("([^"]*)"\)')
@@ -211,3 +215,41 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def trace_in_parallel(db: str, packets: list[Packet], workers: int,
+                      ssl: tuple[str, str, str] | None = None) -> tuple[list[str], int]:
+    """Every packet's trace, by ``workers`` daemons at once (each reads the Southbound
+    itself: worth it only for many packets); the outputs in order and the number of
+    daemons started (restarts included)."""
+    workers = max(1, min(workers, len(packets) // PACKETS_PER_WORKER or 1))
+    if workers == 1:
+        with OvnTrace(db, ssl=ssl) as tracer:
+            return tracer.trace_many(packets), tracer.starts
+    size = -(-len(packets) // workers)
+    chunks = [packets[i:i + size] for i in range(0, len(packets), size)]
+    tracers = [OvnTrace(db, ssl=ssl) for _ in chunks]
+    results: list[list[str] | BaseException] = [[] for _ in chunks]
+
+    def work(index: int) -> None:
+        try:
+            tracers[index].start()
+            results[index] = tracers[index].trace_many(chunks[index])
+        except BaseException as error:  # re-raised below, in the caller's thread
+            results[index] = error
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(chunks))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for tracer in tracers:
+            tracer.close()
+    outputs: list[str] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        outputs.extend(result)
+    return outputs, sum(t.starts for t in tracers)

@@ -130,3 +130,16 @@ def test_a_foreign_acl_on_one_address_singles_its_port_out(applied, capsys):
     found = {(d["from"], d["to"], d["traffic"]) for d in report["disagreements"]}
     assert ("contoso/analytics/jupyter", "contoso/analytics/spark-exec-2", "tcp/7077") in found
     assert {d["to"] for d in report["disagreements"]} == {"contoso/analytics/spark-exec-2"}
+
+
+def test_two_ovn_trace_daemons_answer_as_one(applied, capsys, monkeypatch):
+    """Large cross-checks split their packets between daemons: the same verdicts."""
+    import netc.reach.crosscheck as crosscheck
+    import netc.reach.ovntrace as ovntrace
+
+    _, alone, _ = verify(applied, POLICIES, capsys)
+    monkeypatch.setattr(ovntrace, "PACKETS_PER_WORKER", 10)
+    monkeypatch.setattr(crosscheck, "TRACE_WORKERS", 2)
+    code, split, err = verify(applied, POLICIES, capsys)
+    assert code == 0 and split["traces"] == alone["traces"]
+    assert "2 ovn-trace daemon(s)" in err
