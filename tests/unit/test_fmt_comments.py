@@ -247,3 +247,28 @@ def test_random_files_keep_their_comments(tmp_path, syntax, data):
     target = tmp_path / f"y.{'netc' if other == 'dsl' else 'yaml'}"
     target.write_text(converted, encoding="utf-8")
     assert _format(target)[0] == converted  # the conversion is canonical
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(example=st.sampled_from(EXAMPLES), data=st.data())
+def test_comments_anywhere_never_break_fmt(tmp_path, example, data):
+    """'#' pieces dropped anywhere into an example (inside values too, across lines):
+    fmt reports or formats, never raises; what it formats loads back as the same
+    intent and is canonical."""
+    text = example.read_text(encoding="utf-8")
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(text)))
+        piece = data.draw(st.sampled_from([" # x", "\n# y\n", "  #z", "#", "\n   # w\n",
+                                           " # a: b, c\n", "\n---\n# d\n", "\r\n"]))
+        text = text[:at] + piece + text[at:]
+    path = tmp_path / f"f{example.suffix}"
+    path.write_text(text, encoding="utf-8")
+    to = data.draw(st.sampled_from([None, "yaml", "dsl"]))
+    result = format_file(path, to, Diagnostics())
+    if result is None:
+        return  # the pieces made it unreadable: reported, not formatted
+    target = tmp_path / f"g{'.netc' if result.syntax == 'dsl' else '.yaml'}"
+    target.write_text(result.text, encoding="utf-8")
+    assert _format(target)[0] == result.text
+    assert _models(result.text, target.name) == _models(text, path.name)
