@@ -106,6 +106,7 @@ class Northbound:
             raise UnsupportedRows(f"rows of {', '.join(unknown)} are not modelled by the "
                                   "reachability evaluator")
         self.rows = rows
+        self._refs: dict[tuple[str, str, str], list[Row]] = {}
         self.lsps = self._by_name("Logical_Switch_Port")
         self.lrps = self._by_name("Logical_Router_Port")
         self.port_groups = self._by_name("Port_Group")
@@ -147,7 +148,15 @@ class Northbound:
         return named
 
     def refs(self, row: Row, column: str, table: str) -> list[Row]:
-        """The rows a reference column points at (by netc:key)."""
+        """The rows a reference column points at (by netc:key); the rows are read as
+        they were when first asked (a view is built on rows that no longer change)."""
+        key = (row.table, row.key, column)
+        found = self._refs.get(key)
+        if found is None:
+            found = self._refs[key] = self._resolve(row, column, table)
+        return found
+
+    def _resolve(self, row: Row, column: str, table: str) -> list[Row]:
         value = row.columns.get(column, [])
         keys = value if isinstance(value, list) else [value]
         found = []

@@ -80,6 +80,8 @@ class RowModel:
         self._guards: dict[str, tuple[str, frozenset] | None] = {}
         self._securities: dict[tuple, bool] = {}
         self._guarded: dict[tuple, list[tuple]] = {}
+        self._probes: dict[tuple, list] = {}
+        self._stages: dict[tuple, tuple[TrafficSet, TrafficSet]] = {}
 
     # -- delivery
     def deliver(self, source: Row, target: Row, pieces: bool = False) -> RowVerdict:
@@ -137,10 +139,14 @@ class RowModel:
             for direction in ("from-lport", "to-lport"):
                 if direction == "to-lport":
                     packet["outport"] = outport
+                if replying:  # the stateful switch lets the reply through, whatever its
+                    # ACLs say; they are still compiled, so none OVN would refuse hides
+                    symbolic.compile_all(m for _, _, m in self._acls_for(switch, direction,
+                                                                         packet))
+                    continue
                 allowed, unclear = self._stage(switch, direction, packet, symbolic, pieces)
-                if not replying:
-                    passed = passed & allowed
-                    ambiguous = ambiguous | (unclear & passed)
+                passed = passed & allowed
+                ambiguous = ambiguous | (unclear & passed)
                 if not passed:
                     return _NONE, ambiguous, f"ACLs of switch {name} {direction}", frozenset()
             if not self._security(segment.outport, packet, "dst"):
@@ -158,12 +164,34 @@ class RowModel:
 
     def _stage(self, switch: Row, direction: str, packet: dict, symbolic: Symbolic,
                pieces: list[TrafficSet] | None) -> tuple[TrafficSet, TrafficSet]:
+        """What the stage lets through. Its ACLs' matches depend on the packet only
+        through the truth of their comparisons on fixed fields, so the result is
+        memoized on those truths: one evaluation per distinct combination, shared by
+        every port pair that meets the stage alike."""
+        acls = self._acls_for(switch, direction, packet)
+        if pieces is not None:
+            return self._evaluate_stage(switch, direction, packet, symbolic, acls, pieces)
+        stage = (symbolic.reply, switch.key, direction, packet["inport"], packet["outport"])
+        probes = self._probes.get(stage)
+        if probes is None:
+            probes = self._probes[stage] = symbolic.probes([m for _, _, m in acls])
+        key = (stage, tuple(test(packet[field]) if field in packet else None
+                            for field, test in probes))
+        found = self._stages.get(key)
+        if found is None:
+            found = self._stages[key] = self._evaluate_stage(switch, direction, packet,
+                                                             symbolic, acls, None)
+        return found
+
+    def _evaluate_stage(self, switch: Row, direction: str, packet: dict, symbolic: Symbolic,
+                        acls: list[tuple], pieces: list[TrafficSet] | None
+                        ) -> tuple[TrafficSet, TrafficSet]:
         remaining = _ANY
         allowed = _NONE
         ambiguous = _NONE
         level: int | None = None
         level_allow = level_drop = _NONE
-        for priority, verdict, match in self._acls_for(switch, direction, packet):
+        for priority, verdict, match in acls:
             if priority != level:
                 if level is not None:
                     remaining, allowed, ambiguous = self._settle(

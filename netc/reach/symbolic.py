@@ -86,15 +86,25 @@ class Symbolic:
         self._memo: dict[tuple, TrafficSet] = {}
         self._compiled: dict[str, tuple[tuple[str, ...], object]] = {}
         self._nodes: dict[int, tuple[object, object]] = {}
+        self._indexes: dict[int, tuple[tuple, tuple]] = {}
+        self._match_probes: dict[str, dict[tuple, tuple[str, object]]] = {}
 
-    def traffic_matched(self, match: Match, packet: Packet) -> TrafficSet:
+    def compile_all(self, matches) -> None:
+        """Compile ``matches`` (raising MatchError for any outside the model)."""
+        for match in matches:
+            self._compiled_of(match)
+
+    def _compiled_of(self, match: Match):
         compiled = self._compiled.get(match.text)
         if compiled is None:
             found: set[str] = set()
             _fields(match.expr, found)
             reads = tuple(sorted(found - set(self.symbolic) - {"eth.type"}))
             compiled = self._compiled[match.text] = (reads, self._compile(match.expr))
-        reads, function = compiled
+        return compiled
+
+    def traffic_matched(self, match: Match, packet: Packet) -> TrafficSet:
+        reads, function = self._compiled_of(match)
         if isinstance(function, TrafficSet):
             return function
         key = (match.text, *(packet.get(field) for field in reads))
@@ -102,6 +112,25 @@ class Symbolic:
         if result is None:
             result = self._memo[key] = function(packet)
         return result
+
+    def probes(self, matches: list[Match]) -> list[tuple[str, object]]:
+        """(field, test) of every comparison on a fixed field in ``matches``, once each:
+        the truths that decide every one of them for a packet (eth.type aside, which
+        is IPv4 for every packet asked about)."""
+        found: dict[tuple, tuple[str, object]] = {}
+        for match in matches:
+            tests = self._match_probes.get(match.text)
+            if tests is None:
+                tests = self._match_probes[match.text] = {}
+                for compare in _comparisons(match.expr):
+                    if compare.field in self.symbolic or compare.field == "eth.type" \
+                            or compare.field in _UNMODELLED:
+                        continue
+                    key = (compare.field, compare.op, id(compare.constants))
+                    if key not in tests:
+                        tests[key] = (compare.field, _tester(compare, self._indexes))
+            found.update(tests)
+        return list(found.values())
 
     def _compile(self, expr):
         """A TrafficSet when ``expr`` does not depend on the packet's fixed fields,
@@ -168,7 +197,7 @@ class Symbolic:
             return lambda packet: held(packet) & values
         if expr.field in _UNMODELLED:
             raise MatchError(f"{expr.field} is not modelled (netc's traffic has no sctp ports)")
-        test = _tester(expr)
+        test = _tester(expr, self._indexes)
         if expr.field == "eth.type":  # every packet asked about is IPv4
             truth = test(ETH_IP4)
             if isinstance(held, TrafficSet):
@@ -186,16 +215,26 @@ class Symbolic:
         return compare
 
 
-def _tester(expr: _Compare):
+def _index(constants: tuple, indexes: dict) -> tuple:
+    """(mask, values) pairs of a constant set, built once per set: the parser shares
+    one tuple among every comparison with the same port group or address set."""
+    found = indexes.get(id(constants))
+    if found is None or found[0] is not constants:
+        by_mask: dict = {}
+        for constant in constants:
+            by_mask.setdefault(constant.mask, set()).add(constant.value)
+        found = indexes[id(constants)] = (constants, tuple(
+            (mask, frozenset(values)) for mask, values in by_mask.items()))
+    return found[1]
+
+
+def _tester(expr: _Compare, indexes: dict):
     """The truth of the comparison for one value of its field; constant sets are
     indexed (port groups and address sets of thousands of members are common)."""
     if expr.op not in ("==", "!="):
         constants, op = expr.constants, expr.op
         return lambda actual: any(c.test(op, actual) for c in constants)
-    by_mask: dict = {}
-    for constant in expr.constants:
-        by_mask.setdefault(constant.mask, set()).add(constant.value)
-    index = tuple((mask, frozenset(values)) for mask, values in by_mask.items())
+    index = _index(expr.constants, indexes)
     wanted = expr.op == "=="
 
     def test(actual) -> bool:
@@ -204,6 +243,18 @@ def _tester(expr: _Compare):
                 return wanted
         return not wanted
     return test
+
+
+def _comparisons(expr):
+    if isinstance(expr, _Compare):
+        yield expr
+        if expr.prerequisite is not None:
+            yield from _comparisons(expr.prerequisite)
+    elif isinstance(expr, _Not):
+        yield from _comparisons(expr.operand)
+    elif isinstance(expr, (_All, _Any)):
+        for operand in expr.operands:
+            yield from _comparisons(operand)
 
 
 def _fields(expr, found: set[str]) -> None:
