@@ -91,9 +91,9 @@ def measure(context: Context) -> list[Figure]:
     except MissingBinaries as missing:
         return figures + [pending(FAMILY, "verify --nb time", "s", "-", None, str(missing))]
     live, seconds, northd = live_verify(context)
-    note = (f"{live['traces']} packets traced by one ovn-trace daemon (restarted when its "
-            f"--ct flags run out); {live['isolation_pairs']} of them between unrouted "
-            f"project pairs; northd took {northd:.0f} s to compute the SB after the apply")
+    note = (f"{live['traces']} packets traced by {live['daemons']} ovn-trace daemon(s) side "
+            f"by side; {live['isolation_pairs']} of them between unrouted project pairs; "
+            f"northd took {northd:.0f} s to compute the SB after the apply (not counted)")
     figures += [
         Figure(FAMILY, "verify --nb: class pairs traced", "pairs", float(live["class_pairs"]),
                "port pairs traced", float(live["pairs_traced"])),

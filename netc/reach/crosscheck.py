@@ -308,7 +308,8 @@ def verify_live_command(args: argparse.Namespace) -> int:
     wrong = check.disagreements
     if args.format == "json":
         print(json.dumps({"agree": not wrong, "pairs_traced": check.pairs_traced,
-                          "traces": check.traces, "class_pairs": check.class_pairs,
+                          "traces": check.traces, "daemons": check.daemons,
+                          "class_pairs": check.class_pairs,
                           "isolation_pairs": check.isolation_pairs,
                           "disagreements": [d.to_json() for d in wrong],
                           **matrix_json(model, matrix)}, indent=2))
