@@ -211,7 +211,7 @@ comment_texts = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", 
 def commented(draw, syntax: str):
     projects = draw(worlds())
     text = (to_yaml if syntax == "yaml" else to_dsl)(projects)
-    lines = text.splitlines()
+    lines = text.rstrip("\n").split("\n")  # not splitlines(): a quoted U+2028 is no line end
     out = []
     for line in lines:
         if draw(st.integers(0, 5)) == 0:
