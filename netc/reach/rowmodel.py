@@ -31,9 +31,9 @@ from netc.compiler.rows import Row
 from netc.reach.acl_eval import ETH_IP4, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, AmbiguousAcls, \
     _port_security, _verdict
 from netc.reach.northbound import Northbound, UnsupportedRows, lsp_ips, lsp_mac, optional
-from netc.reach.ovn_match import Match, _All, _Any, _Compare, _Not
+from netc.reach.ovn_match import Match, _All, _Compare
 from netc.reach.routing import Blocked, Path, find_path
-from netc.reach.symbolic import Symbolic, _masked
+from netc.reach.symbolic import Symbolic, _masked, comparisons
 from netc.reach.traffic import SOURCE_PORT
 from netc.reach.trafficset import TrafficSet
 
@@ -299,7 +299,7 @@ class RowModel:
         addresses: dict[tuple, None] = {}
         macs: dict[tuple, None] = {}
         for acl in self.nb.rows.tables.get("ACL", {}).values():
-            for compare in _comparisons(self.nb.match(acl.columns["match"]).expr):
+            for compare in comparisons(self.nb.match(acl.columns["match"]).expr):
                 constants = tuple((c.value, c.mask) for c in compare.constants)
                 if compare.field in ("inport", "outport"):
                     names[frozenset(c.value for c in compare.constants)] = None
@@ -394,18 +394,6 @@ def _guard(match: Match) -> tuple[str, frozenset] | None:
                 and operand.op == "==":
             return operand.field, frozenset(c.value for c in operand.constants)
     return None
-
-
-def _comparisons(expr):
-    if isinstance(expr, _Compare):
-        yield expr
-        if expr.prerequisite is not None:
-            yield from _comparisons(expr.prerequisite)
-    elif isinstance(expr, _Not):
-        yield from _comparisons(expr.operand)
-    elif isinstance(expr, (_All, _Any)):
-        for operand in expr.operands:
-            yield from _comparisons(operand)
 
 
 def _address_intervals(op: str, constants: tuple) -> tuple[tuple[int, int], ...]:

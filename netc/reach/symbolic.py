@@ -122,7 +122,7 @@ class Symbolic:
             tests = self._match_probes.get(match.text)
             if tests is None:
                 tests = self._match_probes[match.text] = {}
-                for compare in _comparisons(match.expr):
+                for compare in comparisons(match.expr):
                     if compare.field in self.symbolic or compare.field == "eth.type" \
                             or compare.field in _UNMODELLED:
                         continue
@@ -245,16 +245,17 @@ def _tester(expr: _Compare, indexes: dict):
     return test
 
 
-def _comparisons(expr):
+def comparisons(expr):
+    """Every comparison of a parsed match, prerequisites included."""
     if isinstance(expr, _Compare):
         yield expr
         if expr.prerequisite is not None:
-            yield from _comparisons(expr.prerequisite)
+            yield from comparisons(expr.prerequisite)
     elif isinstance(expr, _Not):
-        yield from _comparisons(expr.operand)
+        yield from comparisons(expr.operand)
     elif isinstance(expr, (_All, _Any)):
         for operand in expr.operands:
-            yield from _comparisons(operand)
+            yield from comparisons(operand)
 
 
 def _fields(expr, found: set[str]) -> None:
