@@ -137,16 +137,23 @@ def _walk(nb: Northbound, source: Row, target: Row, dst_ip: IPv4Address, base: P
     return Delivery(True, True, "delivered", tuple(stages))
 
 
+def segment_packet(segment: Segment, base: Packet) -> Packet:
+    """The packet as it enters ``segment``'s switch: its ports, TTL and Ethernet ends."""
+    packet = {**base, "inport": segment.inport.columns["name"], "outport": "",
+              "ip.ttl": segment.ttl}
+    if segment.eth_src is not None:
+        packet["eth.src"] = segment.eth_src
+    if segment.eth_dst is not None:
+        packet["eth.dst"] = segment.eth_dst
+    return packet
+
+
 def _segment_stages(nb: Northbound, segment: Segment, base: Packet, established: set[str]):
     """The four checks of one switch, lazily: the walk stops at the first drop."""
     switch = segment.switch
     name = switch.columns["name"]
     inport, outport = segment.inport.columns["name"], segment.outport.columns["name"]
-    packet = {**base, "inport": inport, "outport": "", "ip.ttl": segment.ttl}
-    if segment.eth_src is not None:
-        packet["eth.src"] = segment.eth_src
-    if segment.eth_dst is not None:
-        packet["eth.dst"] = segment.eth_dst
+    packet = segment_packet(segment, base)
     yield _port_security(name, "port-security-in", segment.inport, packet, "src")
     replying = name in established and nb.stateful(switch.key)
     yield _acl_stage(nb, switch, "from-lport", inport, packet, replying)

@@ -29,7 +29,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from netc.compiler.rows import Row
 from netc.reach.acl_eval import ETH_IP4, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, AmbiguousAcls, \
-    _port_security, _verdict
+    _port_security, _verdict, segment_packet
 from netc.reach.northbound import Northbound, UnsupportedRows, lsp_ips, lsp_mac, optional
 from netc.reach.ovn_match import Match, _All, _Compare
 from netc.reach.routing import Blocked, Path, find_path
@@ -128,11 +128,7 @@ class RowModel:
             switch = segment.switch
             name = switch.columns["name"]
             inport, outport = segment.inport.columns["name"], segment.outport.columns["name"]
-            packet = {**base, "inport": inport, "outport": "", "ip.ttl": segment.ttl}
-            if segment.eth_src is not None:
-                packet["eth.src"] = segment.eth_src
-            if segment.eth_dst is not None:
-                packet["eth.dst"] = segment.eth_dst
+            packet = segment_packet(segment, base)
             if not self._security(segment.inport, packet, "src"):
                 return _NONE, ambiguous, f"port security of {inport}", frozenset()
             replying = name in established and self.nb.stateful(switch.key)
