@@ -24,12 +24,10 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
@@ -37,15 +35,15 @@ from pathlib import Path
 import pytest
 
 from netc.devtools.sandbox import CHASSIS, Sandbox, VmPort
+from tests.e2e.lab import (addresses, default_gateway, listen, ping, probe, settle,
+                           stop_dhclient, stop_dhclients, stop_listeners, take_lease,
+                           vswitchd_emergencies)
 from tests.ovn.conftest import start_sandbox
 
 pytestmark = [pytest.mark.ovn, pytest.mark.dataplane]
 
 REPO = Path(__file__).resolve().parents[2]
 INTENT = Path(__file__).parent / "intent"
-PROBE = Path(__file__).parent / "probe.py"
-TIMEOUT = 1.5
-"""Seconds a connection or a ping gets: denied ones always wait this long."""
 DHCP_PORT = "acme/alpha/dyn-1"
 RESTRICTED_DHCP_PORT = "acme/alpha/dyn-2"
 """In a group without egress rules: only the default-drop group's DHCP exception lets
@@ -175,19 +173,14 @@ class Lab:
         return json.loads(done.stdout)["verdict"] == "allow"
 
     def connect(self, src: str, dst: str, port: int, source_ip: str | None = None) -> str:
-        argv = [sys.executable, str(PROBE), "connect", str(self.vms[dst].ip.ip), str(port),
-                str(TIMEOUT), *([source_ip] if source_ip else [])]
-        return self.ports[src].run(*argv, timeout=TIMEOUT + 10).stdout.strip()
+        return probe(self.ports[src].namespace, "connect", str(self.vms[dst].ip.ip), port,
+                     *([source_ip] if source_ip else []))
 
     def ping(self, src: str, dst: str) -> str:
-        done = self.ports[src].run("ping", "-c", "1", "-W", str(TIMEOUT),
-                                   str(self.vms[dst].ip.ip), timeout=TIMEOUT + 10)
-        return "reply" if done.returncode == 0 else "no reply"
+        return ping(self.ports[src].namespace, str(self.vms[dst].ip.ip))
 
     def udp(self, src: str, dst: str, port: int) -> str:
-        argv = [sys.executable, str(PROBE), "udp", str(self.vms[dst].ip.ip), str(port),
-                str(TIMEOUT)]
-        return self.ports[src].run(*argv, timeout=TIMEOUT + 10).stdout.strip()
+        return probe(self.ports[src].namespace, "udp", str(self.vms[dst].ip.ip), port)
 
     def outcome(self, question: Question) -> str:
         if question.protocol == "icmp":
@@ -198,18 +191,11 @@ class Lab:
 
     def seen_from_vm(self, src: str, host: str, port: int) -> str:
         """The address the listener at host:port sees a connection from ``src`` come from."""
-        return self.ports[src].run(sys.executable, str(PROBE), "seen", host, str(port),
-                                   str(TIMEOUT), timeout=TIMEOUT + 10).stdout.strip()
+        return probe(self.ports[src].namespace, "seen", host, port)
 
     def seen_from_outside(self, host: str, port: int) -> str:
         """Connect from the external host; the address the VM's listener saw."""
-        return in_namespace(EXTERNAL_NAMESPACE, sys.executable, str(PROBE), "seen", host,
-                            str(port), str(TIMEOUT)).stdout.strip()
-
-
-def in_namespace(namespace: str, *argv: str, timeout: float = TIMEOUT + 10):
-    return subprocess.run(["ip", "netns", "exec", namespace, *argv], capture_output=True,
-                          text=True, timeout=timeout)
+        return probe(EXTERNAL_NAMESPACE, "seen", host, port)
 
 
 def external_network(sandbox: Sandbox) -> None:
@@ -230,17 +216,6 @@ def external_network(sandbox: Sandbox) -> None:
         sandbox.run("ip", "netns", "exec", EXTERNAL_NAMESPACE, *argv)
 
 
-def stop_dhclient(pid_file: Path) -> None:
-    """SIGTERM the dhclient whose pid the file holds, if it still is one; wait for it."""
-    with suppress(OSError, ValueError):
-        pid = int(pid_file.read_text())
-        if b"dhclient" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
-
-
 def plug(lab: Lab, vm: Vm, dhcp: bool) -> None:
     lab.ports[vm.key] = lab.sandbox.add_vm_port(
         vm.name, vm.lsp, vm.mac, None if dhcp else str(vm.ip),
@@ -256,9 +231,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "[external]\n" + "".join(f'{key} = "{value}"\n' for key, value in EXTERNAL.items())
         + f'gateway_chassis = ["{CHASSIS}"]\n', encoding="utf-8")
     listeners: list[subprocess.Popen] = []
-
-    def dhclient_pid(port: VmPort) -> Path:
-        return workdir / f"{port.name}.dhclient.pid"
     try:
         external_network(sandbox)
         compiled = json.loads(netc("compile", str(INTENT), "--format", "json",
@@ -270,13 +242,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             plug(lab, vm, dhcp=vm.key in DHCP_PORTS)
         for vm in lab.vms.values():
             sandbox.wait_port_up(vm.lsp)
-        with sandbox.client() as nb:
-            nb.bump_nb_cfg_and_wait("hv", timeout=30)
+        settle(sandbox)
         for key in DHCP_PORTS:
-            port = lab.ports[key]
-            dhcp = port.run("dhclient", "-1", "-v", "-pf", str(dhclient_pid(port)), "-lf",
-                            str(workdir / f"{port.name}.leases"), port.name, timeout=60)
-            assert dhcp.returncode == 0, f"dhclient got no lease for {key}: {dhcp.stderr}"
+            take_lease(lab.ports[key], workdir)
         ports_of = {"acme/edge/nat-app": {80}, "acme/edge/nat-fip": {2222, 2223}}
         for question in QUESTIONS:
             if question.port is not None:
@@ -285,42 +253,28 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         namespaces[EXTERNAL_NAMESPACE] = EXTERNAL_NAMESPACE
         ports_of[EXTERNAL_NAMESPACE] = {EXTERNAL_PORT}
         for dst, ports in ports_of.items():
-            listener = subprocess.Popen(
-                ["ip", "netns", "exec", namespaces[dst], sys.executable, str(PROBE),
-                 "listen", *map(str, sorted(ports))], stdout=subprocess.PIPE, text=True)
-            listeners.append(listener)
-            assert listener.stdout.readline().strip() == "listening", f"no listener in {dst}"
+            listeners.append(listen(namespaces[dst], ports))
         yield lab
     finally:
-        for listener in listeners:
-            listener.kill()
-            listener.wait()
-        for pid_file in workdir.glob("*.dhclient.pid"):  # dhclient stays in the background
-            stop_dhclient(pid_file)
+        stop_listeners(listeners)
+        stop_dhclients(workdir)
         subprocess.run(["ip", "netns", "del", EXTERNAL_NAMESPACE], capture_output=True)
         sandbox.stop()
 
 
 @pytest.fixture(autouse=True)
 def datapath_alive(request: pytest.FixtureRequest):
-    """Every test ends with ovs-vswitchd still running; if it died (OVS 3.1.0's
-    userspace conntrack has asserted under this suite: lib/conntrack.c, in
-    conn_update_state), the test that was running says so, with the log line, rather
-    than every later test failing on what looks like a dropped packet."""
+    """Every test ends with ovs-vswitchd still running (:func:`vswitchd_emergencies`)."""
     yield
-    lab_ = request.getfixturevalue("lab")
-    log = lab_.sandbox.directory / "vswitchd.log"
-    dead = [line for line in log.read_text(errors="replace").splitlines() if "|EMER|" in line]
+    dead = vswitchd_emergencies(request.getfixturevalue("lab").sandbox)
     assert not dead, f"ovs-vswitchd died during this test: {dead[0]}"
 
 
 @pytest.mark.parametrize("key", DHCP_PORTS)
 def test_dhcp_gives_the_port_the_address_netc_allocated(lab: Lab, key: str) -> None:
     vm, port = lab.vms[key], lab.ports[key]
-    addresses = port.run("ip", "-4", "-o", "addr", "show", "dev", port.name).stdout
-    assert [line.split()[3] for line in addresses.splitlines()] == [str(vm.ip)]
-    routes = port.run("ip", "-4", "route", "show", "default").stdout
-    assert routes.split()[:3] == ["default", "via", str(vm.gateway)]
+    assert addresses(port) == [str(vm.ip)]
+    assert default_gateway(port) == str(vm.gateway)
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=str)
