@@ -187,7 +187,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from netc.app.offline import plan_against
-    from netc.backends.dryrun.plan_render import render_json, render_text
 
     if args.against is None:
         return _plan_live(args)
@@ -203,8 +202,25 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if offline is None:
         return 1
     plan = offline.plan
-    sys.stdout.write(render_json(plan) if args.format == "json" else render_text(plan))
+    sys.stdout.write(_render_plan(plan, _reachability(plan, offline.actual), args.format))
     return 2 if args.detailed_exitcode and not plan.empty else 0
+
+
+def _reachability(plan, actual):
+    """What ``plan`` opens and closes, from ``actual`` (the rows planned against)."""
+    from netc.reach.changes import ReachChanges, plan_reachability
+
+    return plan_reachability(actual, plan.changes) if plan.changes else ReachChanges()
+
+
+def _render_plan(plan, reach, form: str) -> str:
+    """The plan as text, netc.plan/v1 JSON, or a DOT picture of its reachability."""
+    from netc.backends.dryrun.plan_render import render_json, render_text
+    from netc.reach.plan_report import changes_dot
+
+    if form == "dot":
+        return changes_dot(reach)
+    return render_json(plan, reach) if form == "json" else render_text(plan, reach)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -259,7 +275,6 @@ def _connection_lost(diagnostics: Diagnostics, client, error: Exception) -> int:
 def _plan_live(args: argparse.Namespace) -> int:
     """``netc plan PATH... --nb REMOTE [--out PLAN]``."""
     from netc.app.northbound import plan_live
-    from netc.backends.dryrun.plan_render import render_json, render_text
     from netc.backends.ovn_nb import planfile
     from netc.backends.ovn_nb.apply import read_state
     from netc.backends.ovn_nb.ovsdb import OvsdbError
@@ -280,8 +295,10 @@ def _plan_live(args: argparse.Namespace) -> int:
     print_diagnostics(diagnostics)
     if diagnostics.has_errors:
         return 1
-    text = render_text(plan.diff)
-    sys.stdout.write(render_json(plan.diff) if args.format == "json" else text)
+    reach = _reachability(plan.diff, plan.state.rows)
+    text = _render_plan(plan.diff, reach, "text")
+    sys.stdout.write(text if args.format == "text" else _render_plan(plan.diff, reach,
+                                                                     args.format))
     if args.out:
         saved = planfile.SavedPlan(owner=settings.owner, remote=str(client.remote),
                                    fingerprint=plan.state.fingerprint(),
@@ -309,7 +326,6 @@ def cmd_apply(args: argparse.Namespace) -> int:
     import time
 
     from netc.app.northbound import plan_live
-    from netc.backends.dryrun.plan_render import render_text
     from netc.backends.ovn_nb import planfile
     from netc.backends.ovn_nb.apply import ApplyError, apply_live, read_state
     from netc.backends.ovn_nb.ovsdb import OvsdbError
@@ -342,7 +358,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
         print_diagnostics(diagnostics)
         if diagnostics.has_errors:
             return 1
-        sys.stdout.write(render_text(plan.diff))
+        sys.stdout.write(_render_plan(plan.diff, _reachability(plan.diff, plan.state.rows),
+                                      "text"))
         if not plan.changes:
             return 0
         sys.stdout.flush()
@@ -538,8 +555,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     plan.add_argument("--out", metavar="PLAN",
                       help="save the plan, with the state it was computed against, for "
                            "netc apply PLAN (live NB only)")
-    plan.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS), default="text",
-                      help="Terraform-style text (default) or netc.plan/v1 JSON" + _REVIEW_HELP)
+    plan.add_argument("--format", choices=("text", "json", "dot", *REVIEW_FORMATS),
+                      default="text",
+                      help="Terraform-style text (default), netc.plan/v1 JSON, or dot: the "
+                           "reachability changes as Graphviz (opened edges green, closed "
+                           "red; render with dot -Tsvg)" + _REVIEW_HELP)
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help="exit 2 when the plan has changes, 0 when it has none")
     plan.add_argument("--prune", action="store_true",

@@ -17,6 +17,7 @@ from netc.compiler.ipam import Existing
 from netc.compiler.lower import (Compilation, allocations_in, compile_world,
                                  vpc_allocations_in)
 from netc.compiler.peering import database_view
+from netc.compiler.rows import RowSet
 from netc.config import Settings
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.frontend import check_paths, recheck_with_existing
@@ -44,6 +45,8 @@ class OfflinePlan:
     plan: Plan
     compilation: Compilation
     scope: set[str]
+    actual: RowSet
+    """The snapshot's owned rows, which the plan changes."""
 
 
 def plan_against(paths: list[str], settings: Settings, snapshot: str, prune: bool,
@@ -71,4 +74,5 @@ def plan_against(paths: list[str], settings: Settings, snapshot: str, prune: boo
     if diagnostics.has_errors:
         return None
     scope = set(compilation.projects)
-    return OfflinePlan(diff_rows(compilation.rows, actual, scope, prune), compilation, scope)
+    return OfflinePlan(diff_rows(compilation.rows, actual, scope, prune), compilation, scope,
+                       actual)

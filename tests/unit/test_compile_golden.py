@@ -24,6 +24,7 @@ from netc.compiler.rows import RowSet
 from netc.config import Settings, load_settings
 from netc.diagnostics import Diagnostics
 from netc.frontend import check_paths
+from netc.reach.changes import plan_reachability
 from tests.conftest import GOLDEN, REPO
 from tests.golden_files import assert_golden
 
@@ -57,7 +58,8 @@ def compile_path(path: Path, settings: Settings, existing=None) -> Compilation:
 def plan_text(intent: Path, settings: Settings, snapshot: RowSet, prune: bool = False) -> str:
     actual = parse_snapshot(snapshot.dumps(), settings.owner) if len(snapshot) else RowSet()
     compilation = compile_path(intent, settings, allocations_in(actual))
-    return render_text(diff_rows(compilation.rows, actual, set(compilation.projects), prune))
+    plan = diff_rows(compilation.rows, actual, set(compilation.projects), prune)
+    return render_text(plan, plan_reachability(actual, plan.changes))
 
 
 @pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
