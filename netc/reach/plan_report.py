@@ -20,13 +20,17 @@ SHOWN_PORTS = 4
 
 def ports_text(keys: tuple[str, ...]) -> str:
     """``acme/web/web-1``, or ``acme/web/{web-1,web-2,+3 more}`` for several."""
-    if len(keys) == 1:
-        return keys[0]
-    project = keys[0].rpartition("/")[0]
+    return f"{keys[0].rpartition('/')[0]}/{names_text(keys)}"
+
+
+def names_text(keys: tuple[str, ...]) -> str:
+    """The ports' names without their project: ``web-1`` or ``{web-1,web-2,+3 more}``."""
     names = [key.rpartition("/")[2] for key in keys]
+    if len(names) == 1:
+        return names[0]
     shown = names[:SHOWN_PORTS] + ([f"+{len(names) - SHOWN_PORTS} more"]
                                    if len(names) > SHOWN_PORTS else [])
-    return f"{project}/{{{','.join(shown)}}}"
+    return "{" + ",".join(shown) + "}"
 
 
 def edge_text(edge: ReachEdge) -> str:
@@ -44,7 +48,7 @@ def changes_text(changes: ReachChanges) -> list[str]:
 
 def changes_dot(changes: ReachChanges) -> str:
     """Every side of an edge a node in its project's cluster (labelled with a few of
-    its ports, all of them in its tooltip); opened edges green, closed red, labelled
+    its ports' names, all of them in its tooltip); opened edges green, closed red, labelled
     with their traffic."""
     nodes: dict[tuple[str, ...], str] = {}
     for edge in changes.opened + changes.closed:
@@ -57,7 +61,7 @@ def changes_dot(changes: ReachChanges) -> str:
              "  edge [fontsize=9];"]
     for index, project in enumerate(sorted(projects)):
         lines += [f"  subgraph cluster_{index} {{", f"    label={_quote(project)};"]
-        lines += [f"    {nodes[side]} [label={_quote(ports_text(side))}, "
+        lines += [f"    {nodes[side]} [label={_quote(names_text(side))}, "
                   f"tooltip={_quote(' '.join(side))}];" for side in projects[project]]
         lines.append("  }")
     for colour, edges in (("green", changes.opened), ("red", changes.closed)):
