@@ -171,6 +171,43 @@ def test_drift_is_reported_by_plan_and_repaired_by_apply(sandbox_factory):
     assert port.columns["addresses"] == old.columns["addresses"]  # same MAC and IP again
 
 
+def reachability_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("Reachability: ")]
+
+
+def test_live_plan_and_apply_show_the_reachability_they_change(sandbox_factory, tmp_path):
+    """Drift read from the live rows, and an edit of the intent: the plan's reachability
+    lines are those of the offline golden plan of the same edit, and apply shows them."""
+    sandbox = sandbox_factory()
+    nb = sandbox.nb_remote
+    case = REPO / "tests" / "golden" / "plan-reachability" / "port-edit"
+    intent = tmp_path / "shop"
+    shutil.copytree(case / "before", intent)
+    first = applied(str(intent), nb=nb)
+    assert ("Reachability: + northwind/shop/{lb-1,lb-2} -> northwind/shop/{web-1,web-2,web-3} "
+            "tcp/8080-8089") in reachability_lines(first.stdout)
+    state = owned_state(sandbox)
+    acl_key = next(key for key in sorted(state.rows.tables["ACL"])
+                   if key.startswith("acl:northwind/shop/web:ingress:"))
+    group = state.rows.get("Port_Group", "pg:northwind/shop/web")
+    sandbox.nbctl("remove", "Port_Group", group.columns["name"], "acls",
+                  state.uuid("ACL", acl_key))
+    result = netc("plan", str(intent), "--format", "json", nb=nb)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reachability"] == {"opened": [{
+        "from": ["northwind/shop/lb-1", "northwind/shop/lb-2"],
+        "to": ["northwind/shop/web-1", "northwind/shop/web-2", "northwind/shop/web-3"],
+        "traffic": ["tcp/8080-8089"]}], "closed": []}
+    applied(str(intent), nb=nb)
+    shutil.copy(case / "after" / "shop.yaml", intent / "shop.yaml")
+    golden = reachability_lines((case / "plan.txt").read_text())
+    planned = netc("plan", str(intent), nb=nb)
+    assert planned.returncode == 0, planned.stderr
+    assert reachability_lines(planned.stdout) == golden
+    assert reachability_lines(applied(str(intent), nb=nb).stdout) == golden
+    assert "No changes." in netc("plan", str(intent), nb=nb).stdout
+
+
 def test_addresses_read_back_are_kept_when_the_intent_grows(sandbox_factory, tmp_path):
     sandbox = sandbox_factory()
     intent = tmp_path / "shop"
