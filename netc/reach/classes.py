@@ -13,6 +13,16 @@ ends (the atomic predicates), which the interval sets do by construction.
 The CIDRs that matter to a port are those of the rules of its own project and of the
 projects it peers with mutually: no other rule can ever meet it (2.1).
 
+NAT (2.8, :mod:`netc.reach.nat`) adds the external network. A DNAT entry targets one
+address, so its port is a class of its own (the *NAT role* of a port: the DNAT
+entries toward it). External hosts fall into :class:`ExternalRegion` of each project:
+the addresses outside every VPC that play the same role in every CIDR of the
+project's rules, which is all its groups can tell of a host that is a member of
+none. The traffic an external region may open to a class is, for each way in, what
+the way delivers intersected with what the class's ingress rules let in from the
+region; the traffic a class may open to a region is what its egress rules let
+through toward it, when it has a way out.
+
 This answers every question the pair-by-pair :class:`~netc.reach.reference.Reference`
 answers, identically (the property test on random worlds holds them to it), in time
 proportional to ports plus *class* pairs, not port pairs: the 10,000-port bench world
@@ -28,6 +38,7 @@ from typing import Iterator, Mapping
 
 from netc.ir.model import Port, Rule
 from netc.ir.world import World
+from netc.reach.nat import WayIn, WayOut, external_pieces, way_out, ways_in
 from netc.reach.reference import MissingAddress, UnknownPort
 from netc.reach.traffic import Traffic
 from netc.reach.trafficset import TrafficSet
@@ -63,6 +74,36 @@ class PortClass:
                 "groups": list(self.groups), "ports": list(self.ports)}
 
 
+@dataclass(frozen=True, eq=False)
+class ExternalRegion:
+    """External addresses that every rule of one project treats alike."""
+
+    id: str
+    """``external`` (outside every CIDR of the project's rules) or
+    ``external:CIDR``, the smallest of those CIDRs that holds the region (a region is
+    that CIDR less the smaller ones inside it and the VPCs)."""
+    project: str
+    sample: IPv4Address
+    """Its lowest address: the host that stands for it."""
+    roles: frozenset[int]
+    """Indices (into :meth:`ClassModel.own_cidrs` of the project) of the CIDRs holding it."""
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "project": self.project, "sample": str(self.sample)}
+
+
+@dataclass(frozen=True)
+class ExternalEdge:
+    """Traffic between an external region and a class, by one NAT entry."""
+
+    region: ExternalRegion
+    cls: PortClass
+    inbound: bool
+    """From the region to the class (through a DNAT), else from the class to it."""
+    traffic: TrafficSet
+    nat: WayIn | WayOut
+
+
 @dataclass(frozen=True)
 class ClassPair:
     src: PortClass
@@ -91,6 +132,10 @@ class ClassModel:
         self.class_of: dict[str, PortClass] = {}
         self._traffic: dict[tuple[int, str, int], TrafficSet] = {}
         self._by_remote: dict[tuple[str, str], tuple] = {}
+        self._own: dict[str, tuple[IPv4Network, ...]] = {}
+        self._regions: dict[str, list[ExternalRegion]] = {}
+        self._ways_in: dict[int, list[WayIn]] = {}
+        self._ways_out: dict[int, WayOut | None] = {}
         self._build()
 
     # -- building
@@ -115,15 +160,15 @@ class ClassModel:
             self.peers[key] = tuple(sorted(p for p in project.peers
                                            if world.mutually_peered(key, p)))
             relevant = set(own[key]).union(*(own[p] for p in self.peers[key]))
-            self.cidrs[key] = tuple(sorted(relevant, key=lambda n: (int(n.network_address),
-                                                                    n.prefixlen)))
+            self.cidrs[key] = tuple(sorted(relevant, key=_network_order))
+            self._own[key] = tuple(sorted(own[key], key=_network_order))
             self._cidr_index[key] = {cidr: i for i, cidr in enumerate(self.cidrs[key])}
         members: dict[tuple, list[Port]] = defaultdict(list)
         for port in world.ports():
             members[(port.project, port.subnet, tuple(sorted(port.groups)),
-                     self._roles(port))].append(port)
+                     self._roles(port), self._nat_role(port))].append(port)
         named: dict[str, int] = defaultdict(int)
-        for (project, subnet, groups, roles), ports in sorted(
+        for (project, subnet, groups, roles, _), ports in sorted(
                 members.items(), key=lambda item: min(p.key for p in item[1])):
             base = f"{project}/{'+'.join(g.rpartition('/')[2] for g in groups)}" \
                    f"@{subnet.rpartition('/')[2]}"
@@ -143,6 +188,16 @@ class ClassModel:
         if address is None:
             return None
         return frozenset(i for i, cidr in enumerate(cidrs) if address in cidr)
+
+    def _nat_role(self, port: Port) -> tuple[int, ...]:
+        """Positions of the DNAT entries toward the port: each targets one address."""
+        address = port.ip or self.addresses.get(port.key)
+        if address is None:
+            return ()
+        project = self.world.projects[port.project]
+        return tuple(index for index, entry in enumerate(project.dnat)
+                     if any(way.entry is entry
+                            for way in ways_in(self.world, project, address)))
 
     # -- asking
     def of(self, port_key: str) -> PortClass:
@@ -242,6 +297,106 @@ class ClassModel:
     def allows(self, src_key: str, dst_key: str, traffic: Traffic) -> bool:
         return traffic in self.traffic(self.of(src_key), self.of(dst_key))
 
+    # -- the external network
+    def own_cidrs(self, project: str) -> tuple[IPv4Network, ...]:
+        """The CIDRs (other than 0.0.0.0/0) of the project's own rules: all that its
+        groups can tell of an external host."""
+        return self._own[project]
+
+    def regions(self, project: str) -> list[ExternalRegion]:
+        """The external regions of a project, by id."""
+        if project not in self._regions:
+            cidrs = self._own[project]
+            seen: dict[frozenset[int], IPv4Address] = {}
+            for low, _ in external_pieces(self.world, cidrs):
+                address = IPv4Address(low)
+                seen.setdefault(frozenset(i for i, cidr in enumerate(cidrs)
+                                          if address in cidr), address)
+            self._regions[project] = sorted(
+                (self._region(project, roles, sample) for roles, sample in seen.items()),
+                key=lambda region: region.id)
+        return self._regions[project]
+
+    def region_of(self, project: str, address: IPv4Address) -> ExternalRegion:
+        """The region of the project holding the external ``address``."""
+        cidrs = self._own[project]
+        roles = frozenset(i for i, cidr in enumerate(cidrs) if address in cidr)
+        return next(r for r in self.regions(project) if r.roles == roles)
+
+    def _region(self, project: str, roles: frozenset[int],
+                sample: IPv4Address) -> ExternalRegion:
+        cidrs = self._own[project]
+        smallest = max((cidrs[i] for i in roles), key=lambda n: n.prefixlen, default=None)
+        label = "external" if smallest is None else f"external:{smallest}"
+        return ExternalRegion(label, project, sample, roles)
+
+    def ways_in(self, cls: PortClass) -> list[WayIn]:
+        """The DNAT entries toward the class's port (a DNAT target is a class alone)."""
+        if id(cls) not in self._ways_in:
+            address = self._address(cls)
+            project = self.world.projects[cls.project]
+            self._ways_in[id(cls)] = [] if address is None else \
+                ways_in(self.world, project, address)
+        return self._ways_in[id(cls)]
+
+    def way_out(self, cls: PortClass) -> WayOut | None:
+        """Where the class's connections to the external network leave from, if anywhere."""
+        if id(cls) not in self._ways_out:
+            address = self._address(cls)
+            project = self.world.projects[cls.project]
+            self._ways_out[id(cls)] = None if address is None else \
+                way_out(self.world, project, address)
+        return self._ways_out[id(cls)]
+
+    def _address(self, cls: PortClass) -> IPv4Address | None:
+        port = self.world.projects[cls.project].ports[cls.ports[0].rpartition("/")[2]]
+        return port.ip or self.addresses.get(port.key)
+
+    def inbound(self, region: ExternalRegion, cls: PortClass) -> list[tuple[WayIn, TrafficSet]]:
+        """For each way into the class, what a host of the region may open through it."""
+        ways = self.ways_in(cls)
+        if not ways:
+            return []
+        ingress = self._host_side(cls, "ingress", region)
+        return [(way, way.traffic & ingress) for way in ways]
+
+    def outbound(self, cls: PortClass, region: ExternalRegion) -> tuple[WayOut | None, TrafficSet]:
+        """The way out of the class and what it may open toward a host of the region."""
+        out = self.way_out(cls)
+        if out is None:
+            return None, TrafficSet.nothing()
+        return out, self._host_side(cls, "egress", region)
+
+    def _host_side(self, cls: PortClass, direction: str, region: ExternalRegion) -> TrafficSet:
+        """What the class's rules of one direction let through toward the region: its
+        CIDR rules only, as an external host is a member of no group."""
+        index = {cidr: i for i, cidr in enumerate(self._own[region.project])}
+        total = TrafficSet.nothing()
+        for group in cls.groups:
+            anywhere, _, by_cidr = self._compiled(group, direction)
+            total = total | anywhere
+            for cidr, traffic in by_cidr:
+                if index.get(cidr) in region.roles:
+                    total = total | traffic
+        return total
+
+    def external_edges(self) -> list[ExternalEdge]:
+        """Every region-class pair of a project with NAT that some traffic passes,
+        one edge per NAT entry: inbound edges first, by class, then outbound."""
+        found: list[ExternalEdge] = []
+        for cls in self.classes:
+            if not self.ways_in(cls) and self.way_out(cls) is None:
+                continue
+            for region in self.regions(cls.project):
+                for way, traffic in self.inbound(region, cls):
+                    if traffic:
+                        found.append(ExternalEdge(region, cls, True, traffic, way))
+                out, traffic = self.outbound(cls, region)
+                if traffic:
+                    found.append(ExternalEdge(region, cls, False, traffic, out))
+        found.sort(key=lambda e: (not e.inbound, e.cls.project, e.cls.id, e.region.id))
+        return found
+
     # -- the matrix
     def candidates(self, src: PortClass) -> Iterator[PortClass]:
         """Classes ``src`` may reach at all: its project's and its mutual peers'."""
@@ -280,6 +435,10 @@ class ProjectEdge:
     dst: str
     traffic: TrafficSet
     pairs: list[ClassPair] = field(default_factory=list)
+
+
+def _network_order(network: IPv4Network) -> tuple[int, int]:
+    return int(network.network_address), network.prefixlen
 
 
 def by_project(matrix: list[ClassPair]) -> list[ProjectEdge]:

@@ -15,12 +15,14 @@ missing one, one change:
   remote covers), ties going to the existing rule, then to group order.
 
 Every change is one edit of one file, at a location :class:`Fix` points to. Applying
-all of them makes the connection pass (tested).
+all of them makes the connection pass (tested). :func:`external_fixes` does the same
+for a connection from or to an external host (a DNAT, SNAT or a rule for its /32).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
 
 from netc.ir.model import Port, Rule
 from netc.ir.world import World
@@ -31,7 +33,8 @@ from netc.reach.traffic import PORTED, Traffic
 @dataclass(frozen=True)
 class Fix:
     kind: str
-    """``peering``, ``add-port`` or ``add-rule``."""
+    """``peering``, ``add-port`` or ``add-rule``; toward an external host also
+    ``add-dnat`` and ``add-snat``."""
     message: str
     project: str
     group: str | None = None
@@ -133,3 +136,79 @@ def _rule_fix(world: World, reference: Reference, port: Port, direction: str, ot
             break  # the other port's smallest group is the narrowest remote
     candidates.sort(key=lambda c: c[:3])
     return candidates[0][3]
+
+
+def external_fixes(world: World, reference: Reference, port_key: str, host: IPv4Address,
+                   inbound: bool, traffic: Traffic) -> list[Fix]:
+    """What to change so that the external ``host`` may open ``traffic`` to the port
+    (``inbound``) or the port to the host; [] if it may (contract 2.8).
+
+    Inbound needs a DNAT of the port's project toward it that carries the traffic and
+    an ingress rule covering the host; outbound an egress rule covering the host and
+    the project's SNAT (or the port's floating IP). A rule: the ``/32`` of the host,
+    in the port's group with the fewest members. NAT: on an external address the
+    project already uses for SNAT or port forwarding, else on the first free one of
+    the external network."""
+    port = reference.port(port_key)
+    project = world.projects[port.project]
+    address = reference.ip(port)
+    direction = "ingress" if inbound else "egress"
+    fixes: list[Fix] = []
+    verdict = (reference.decide_inbound(host, port_key, traffic) if inbound
+               else reference.decide_outbound(port_key, host, traffic))
+    kinds = {reason.kind for reason in verdict.reasons}
+    if inbound and "no-dnat" in kinds:
+        fixes.append(_nat_fix(world, project, address, traffic, inbound=True))
+    if f"no-{direction}" in kinds:
+        group = min(port.groups, key=lambda g: (_members(world, g), port.groups.index(g)))
+        rule = {"protocol": "all" if traffic.protocol not in (*PORTED, "icmp")
+                else traffic.protocol}
+        if traffic.port is not None:
+            rule["ports"] = [traffic.port]
+        rule["from" if inbound else "to"] = f"{host}/32"
+        owner = world.group(group)
+        note = (" (declare it: it is implicit, with ingress all from sg:default and egress "
+                "all to 0.0.0.0/0, which the declaration must keep)" if owner.implicit else "")
+        written = ", ".join(f"{k}: {v}" for k, v in rule.items())
+        fixes.append(Fix("add-rule", f"add to group {group}{note}: {direction} {{{written}}}",
+                         project.key, group, direction, rule=rule, location=str(owner.loc()),
+                         opens=_members(world, group)))
+    if not inbound and "no-nat" in kinds:
+        fixes.append(_nat_fix(world, project, address, traffic, inbound=False))
+    return fixes
+
+
+def _nat_fix(world: World, project, address: IPv4Address, traffic: Traffic,
+             inbound: bool) -> Fix:
+    used = {e.external_ip for p in world.projects.values() for e in (*p.snat, *p.dnat)
+            if e.external_ip is not None}
+    shared = [e.external_ip for e in (*project.snat, *project.dnat)
+              if e.external_ip is not None and not getattr(e, "one_to_one", False)]
+    where = str(project.loc("nat") if project.snat or project.dnat else project.loc())
+    if not inbound:
+        external = shared[0] if shared else _free_external(world, used)
+        return Fix("add-snat", f"add to the nat of {project.key}: snat {{external_ip: "
+                               f"{external}}}", project.key, location=where)
+    if traffic.port is not None and shared:
+        taken = {e.external_port for e in project.dnat
+                 if e.external_ip == shared[0] and e.protocol == traffic.protocol}
+        external_port = next(p for p in (traffic.port, *range(1024, 65536)) if p not in taken)
+        entry = (f"external_ip: {shared[0]}, external_port: {external_port}, internal_ip: "
+                 f"{address}, internal_port: {traffic.port}, protocol: {traffic.protocol}")
+    else:
+        entry = f"external_ip: {_free_external(world, used)}, internal_ip: {address}"
+    return Fix("add-dnat", f"add to the nat of {project.key}: dnat {{{entry}}}", project.key,
+               location=where)
+
+
+def _free_external(world: World, used: set[IPv4Address]) -> str:
+    """The first address of the external network that no NAT uses and that is not
+    its network, gateway or broadcast address."""
+    external = world.settings.external
+    if external is None:
+        return "ADDRESS (add [external] to netc.toml first)"
+    network = IPv4Network(external.cidr)
+    reserved = {network.network_address, IPv4Address(external.gateway_ip),
+                network.broadcast_address}
+    free = next((a for a in network if a not in reserved and a not in used), None)
+    return str(free) if free is not None else f"ADDRESS (every address of {network} is used)"

@@ -252,6 +252,11 @@ class Northbound:
                     self._router_lsps.setdefault(target, lsp)
         return self._router_lsps.get(lrp_name)
 
+    def localnet_of(self, switch: Row) -> Row | None:
+        """The switch's localnet port (its link to a physical network), if it has one."""
+        return next((lsp for lsp in self.refs(switch, "ports", "Logical_Switch_Port")
+                     if lsp.columns.get("type") == "localnet"), None)
+
     def owner_of_ip(self, switch: Row, ip: IPv4Address) -> Row | None:
         """The port on ``switch`` that answers ARP for ``ip``: a VM port by its
         addresses, a router port by its router port's networks."""

@@ -15,6 +15,11 @@ contract states it, with no knowledge of OVN:
 A :class:`Verdict` names the rules that decide it, so ``netc explain`` can show a
 person why, and points at them in the intent files.
 
+An external host (contract 2.8) is asked about by its address: a connection from it
+reaches a port through one of the project's DNAT entries and the port's ingress rules
+whose CIDR covers the host; a connection to it leaves a port by the port's floating
+IP or the project's SNAT if the port's egress rules allow it (:mod:`netc.reach.nat`).
+
 Ports written without an IP get theirs from the compiler's IPAM; pass those as
 ``addresses`` (see :func:`netc.reach.northbound.port_addresses`). An address is only
 looked up when a CIDR remote needs it.
@@ -28,6 +33,7 @@ from typing import Mapping
 
 from netc.ir.model import Port, Rule
 from netc.ir.world import World
+from netc.reach.nat import way_out, ways_in
 from netc.reach.traffic import Traffic
 
 
@@ -44,7 +50,8 @@ class Reason:
     """One fact a verdict rests on: a deciding rule, or why none decides."""
 
     kind: str
-    """``isolated``, ``peered``, ``egress``, ``ingress``, ``no-egress`` or ``no-ingress``."""
+    """``isolated``, ``peered``, ``egress``, ``ingress``, ``no-egress`` or ``no-ingress``;
+    for an external host also ``dnat``, ``no-dnat``, ``snat``, ``floating-ip``, ``no-nat``."""
     message: str
     group: str | None = None
     direction: str | None = None
@@ -122,13 +129,60 @@ class Reference:
             + (ingress or [self._nothing(dst, "ingress", src, traffic)])
         return Verdict(bool(egress and ingress), reasons)
 
+    def decide_inbound(self, address: IPv4Address, dst_key: str, traffic: Traffic) -> Verdict:
+        """A new connection from the external host at ``address`` to a port: through a
+        DNAT entry delivering the traffic there, and an ingress rule covering the host."""
+        dst = self.port(dst_key)
+        project = self.world.projects[dst.project]
+        ways = ways_in(self.world, project, self.ip(dst))
+        passing = [way for way in ways if traffic in way.traffic]
+        nat = [Reason("dnat", f"through {way} of {project.key}", location=way.location)
+               for way in passing]
+        if not nat:
+            offered = "; ".join(str(way) for way in ways)
+            nat = [Reason("no-dnat", f"no DNAT of {project.key} leads to {dst.key} "
+                                     f"({self.ip(dst)}) with {traffic}"
+                                     + (f" (it has: {offered})" if offered else ""))]
+        ingress = self._matching_host(dst, "ingress", address, traffic)
+        other = f"external {address}"
+        return Verdict(bool(passing and ingress), nat + (
+            ingress or [self._nothing(dst, "ingress", other, traffic)]))
+
+    def decide_outbound(self, src_key: str, address: IPv4Address, traffic: Traffic) -> Verdict:
+        """A new connection from a port to the external host at ``address``: an egress
+        rule covering the host, and the port's floating IP or the project's SNAT."""
+        src = self.port(src_key)
+        project = self.world.projects[src.project]
+        out = way_out(self.world, project, self.ip(src))
+        if out is not None:
+            nat = [Reason(out.kind, f"leaves from {out.external_ip}: {out}",
+                          location=out.location)]
+        else:
+            nat = [Reason("no-nat", f"{project.key} has no SNAT and {src.key} no floating "
+                                    "IP: nothing takes it to the external network")]
+        egress = self._matching_host(src, "egress", address, traffic)
+        other = f"external {address}"
+        return Verdict(bool(out and egress), (
+            egress or [self._nothing(src, "egress", other, traffic)]) + nat)
+
     def _matching(self, port: Port, direction: str, other: Port,
                   traffic: Traffic) -> list[Reason]:
         """A reason for each rule of ``port``'s groups letting the traffic through."""
+        return self._rules_where(port, direction,
+                                 lambda rule: self._covers(rule, other, traffic))
+
+    def _matching_host(self, port: Port, direction: str, address: IPv4Address,
+                       traffic: Traffic) -> list[Reason]:
+        """The same toward an external host: only CIDR rules can cover it."""
+        return self._rules_where(port, direction, lambda rule: (
+            _protocol_matches(rule, traffic) and rule.remote is not None
+            and rule.remote.cidr is not None and address in rule.remote.cidr))
+
+    def _rules_where(self, port: Port, direction: str, covers) -> list[Reason]:
         found = []
         for group_key in port.groups:
             for rule in self.world.effective_rules(group_key):
-                if rule.direction == direction and self._covers(rule, other, traffic):
+                if rule.direction == direction and covers(rule):
                     found.append(self._rule_reason(rule, group_key))
         return found
 
@@ -151,12 +205,14 @@ class Reference:
         return Reason(rule.direction, message, group=rule.group, direction=rule.direction,
                       index=index, location=str(rule.loc()))
 
-    def _nothing(self, port: Port, direction: str, other: Port, traffic: Traffic) -> Reason:
+    def _nothing(self, port: Port, direction: str, other: Port | str,
+                 traffic: Traffic) -> Reason:
         groups = ", ".join(port.groups)
         toward = "to" if direction == "egress" else "from"
+        name = other if isinstance(other, str) else other.key
         return Reason(f"no-{direction}",
                       f"no {direction} rule of {port.key}'s groups ({groups}) allows "
-                      f"{traffic} {toward} {other.key}")
+                      f"{traffic} {toward} {name}")
 
     def _isolation(self, a: str, b: str) -> Reason:
         projects = self.world.projects

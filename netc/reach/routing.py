@@ -7,7 +7,10 @@ its connected networks and static routes (a connected network wins a tie, as in
 ovn-northd), and hands the packet on: through a switch to the port that owns the
 next hop, or over a direct router-to-router link (``peer``). A packet with no route,
 no owner of its next hop, or more than :data:`MAX_ROUTERS` routers to cross, is
-dropped: that is how unpeered VPCs stay apart.
+dropped: that is how unpeered VPCs stay apart. A next hop that no port of a switch
+owns, on a switch with a localnet port, is on the physical network: the packet leaves
+by the localnet port (the way to the external network, contract 2.8), and
+:func:`path_from_outside` is the way back in.
 
 The result is a list of :class:`Segment`: one per switch crossed, with the port the
 packet enters by and the one it leaves by, so the ACL evaluator can run the
@@ -70,6 +73,27 @@ def find_path(nb: Northbound, source: Row, dst: IPv4Address) -> Path | Blocked:
         return gateway
     lrp = nb.lrps[gateway.columns["options"]["router-port"]]
     segments = [Segment(switch, source, gateway, lsp_mac(source), _mac(lrp), INITIAL_TTL)]
+    return _onward(nb, lrp, dst, segments)
+
+
+def path_from_outside(nb: Northbound, gateway: Row, dst: IPv4Address) -> Path | Blocked:
+    """The way of a packet that an external host sends through the localnet port of
+    ``gateway``'s switch to that router port (its MAC), addressed to ``dst``."""
+    attachment = nb.router_lsp_of(gateway.columns["name"])
+    switch = nb.switch_of.get(attachment.columns["name"]) if attachment else None
+    localnet = nb.localnet_of(switch) if switch is not None else None
+    if localnet is None:
+        return Blocked(f"router port {gateway.columns['name']} is on no switch with a "
+                       "localnet port")
+    segments = [Segment(switch, localnet, attachment, None, _mac(gateway), INITIAL_TTL)]
+    return _onward(nb, gateway, dst, segments)
+
+
+def _onward(nb: Northbound, lrp: Row, dst: IPv4Address, segments: list[Segment]
+            ) -> Path | Blocked:
+    """From the router of ``lrp`` (which the packet entered by) to ``dst``: a VM port,
+    or the localnet port of a switch on which nobody answers for the next hop (the
+    packet leaves for the physical network)."""
     routers: list[str] = []
     ttl = INITIAL_TTL
     router = nb.router_of.get(lrp.columns["name"])
@@ -98,7 +122,12 @@ def find_path(nb: Northbound, source: Row, dst: IPv4Address) -> Path | Blocked:
         switch = nb.switch_of[attachment.columns["name"]]
         owner = nb.owner_of_ip(switch, nexthop)
         if owner is None:
-            return Blocked(f"no port of switch {switch.columns['name']} answers for {nexthop}")
+            localnet = nb.localnet_of(switch)
+            if localnet is None:
+                return Blocked(f"no port of switch {switch.columns['name']} answers for "
+                               f"{nexthop}")
+            segments.append(Segment(switch, attachment, localnet, _mac(out), None, ttl))
+            return Path(tuple(segments), tuple(routers))
         segments.append(Segment(switch, attachment, owner, _mac(out), _owner_mac(nb, owner), ttl))
         if owner.columns.get("type") == "router":
             router = nb.router_of.get(owner.columns["options"]["router-port"])
@@ -107,6 +136,14 @@ def find_path(nb: Northbound, source: Row, dst: IPv4Address) -> Path | Blocked:
             return Blocked(f"next hop {nexthop} is a VM port, not a router")
         return Path(tuple(segments), tuple(routers))
     return Blocked(f"router port {lrp.columns['name']} belongs to no router")
+
+
+def first_router_port(nb: Northbound, switch: Row, source: Row) -> Row | None:
+    """The router port that is the default gateway of ``source`` (None without one)."""
+    gateway = _gateway(nb, switch, source)
+    if isinstance(gateway, Blocked):
+        return None
+    return nb.lrps.get(gateway.columns["options"]["router-port"])
 
 
 def _gateway(nb: Northbound, switch: Row, source: Row) -> Row | Blocked:

@@ -32,7 +32,9 @@ from netc.reach.acl_eval import ETH_IP4, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, Amb
     _port_security, _verdict, segment_packet
 from netc.reach.northbound import Northbound, UnsupportedRows, lsp_ips, lsp_mac, optional
 from netc.reach.ovn_match import Match, _All, _Compare
-from netc.reach.routing import Blocked, Path, find_path
+from netc.reach import rownat
+from netc.reach.rownat import RowWayIn, RowWayOut
+from netc.reach.routing import Blocked, Path, find_path, first_router_port, path_from_outside
 from netc.reach.symbolic import Symbolic, _masked, comparisons
 from netc.reach.traffic import SOURCE_PORT
 from netc.reach.trafficset import TrafficSet
@@ -98,6 +100,105 @@ class RowModel:
         return RowVerdict(forward, back & forward, ambiguous | (back_ambiguous & forward),
                           tuple(collected or ()))
 
+    # -- the external network (NAT and load balancers, :mod:`netc.reach.rownat`)
+    def deliver_inbound(self, address: IPv4Address, target: Row
+                        ) -> list[tuple[RowWayIn, RowVerdict]]:
+        """For each NAT row or VIP leading to ``target``, what a new connection from the
+        external host at ``address`` may be (as the port sees it), and its replies."""
+        target_ip = _ip(target)
+        router = self._router_of(target)
+        if router is None:
+            return []
+        gateway = rownat.gateway_port(self.nb, router)
+        found = []
+        for way in rownat.ways_in(self.nb, router, target_ip):
+            path = self._outside_path(gateway, target_ip)
+            if isinstance(path, Blocked) or path.destination is not target:
+                reason = path.reason if isinstance(path, Blocked) else \
+                    f"{target_ip} leads to port {path.destination.columns['name']}"
+                found.append((way, RowVerdict(_NONE, _NONE, _NONE, reason=reason)))
+                continue
+            outside, inside = path.segments[:1], path.segments[1:]
+            a, a_unclear, _, a_switches = self._through(
+                outside, self._base(address, way.external_ip, False), frozenset(),
+                self._forward, None)
+            b, b_unclear, _, b_switches = self._through(
+                inside, self._base(address, target_ip, False), frozenset(), self._forward,
+                None)
+            forward = _carried(way, a, b)
+            if not forward:
+                found.append((way, RowVerdict(_NONE, _NONE, a_unclear | b_unclear,
+                                              reason="dropped on the way in")))
+                continue
+            back = self.path(target, address)
+            reply = _NONE
+            if not isinstance(back, Blocked) and _leaves(back):
+                established = a_switches | b_switches
+                c, _, _, _ = self._through(back.segments[:-1],
+                                           self._base(target_ip, address, True),
+                                           established, self._back, None)
+                d, _, _, _ = self._through(back.segments[-1:],
+                                           self._base(way.external_ip, address, True),
+                                           established, self._back, None)
+                reply = _carried(way, d, c) & forward
+            found.append((way, RowVerdict(forward, reply, (a_unclear | b_unclear) & forward)))
+        return found
+
+    def deliver_outbound(self, source: Row, address: IPv4Address
+                         ) -> tuple[RowWayOut | None, RowVerdict]:
+        """Where a new connection from ``source`` to the external host at ``address``
+        leaves from (its SNAT), what it may be, and its replies."""
+        src_ip = _ip(source)
+        path = self.path(source, address)
+        if isinstance(path, Blocked):
+            return None, RowVerdict(_NONE, _NONE, _NONE, reason=path.reason)
+        if not _leaves(path):
+            return None, RowVerdict(_NONE, _NONE, _NONE, reason=(
+                f"{address} leads to port {path.destination.columns['name']}"))
+        lrp = self.nb.lrps.get(path.segments[-1].inport.columns.get("options", {})
+                               .get("router-port"))
+        router = self.nb.router_of.get(lrp.columns["name"]) if lrp is not None else None
+        out = rownat.way_out(self.nb, router, src_ip) if router is not None else None
+        if out is None or rownat.gateway_port(self.nb, router) is not lrp:
+            return None, RowVerdict(_NONE, _NONE, _NONE, reason=(
+                f"it leaves by {lrp.columns['name'] if lrp else '?'} with its own address "
+                f"{src_ip}: no SNAT there"))
+        a, a_unclear, _, a_switches = self._through(
+            path.segments[:-1], self._base(src_ip, address, False), frozenset(),
+            self._forward, None)
+        b, b_unclear, _, b_switches = self._through(
+            path.segments[-1:], self._base(out.external_ip, address, False), frozenset(),
+            self._forward, None)
+        forward = a & b
+        if not forward:
+            return out, RowVerdict(_NONE, _NONE, a_unclear | b_unclear,
+                                   reason="dropped on the way out")
+        back = self._outside_path(lrp, src_ip)
+        reply = _NONE
+        if not isinstance(back, Blocked) and back.destination is source:
+            established = a_switches | b_switches
+            c, _, _, _ = self._through(back.segments[:1],
+                                       self._base(address, out.external_ip, True),
+                                       established, self._back, None)
+            d, _, _, _ = self._through(back.segments[1:], self._base(address, src_ip, True),
+                                       established, self._back, None)
+            reply = c & d & forward
+        return out, RowVerdict(forward, reply, (a_unclear | b_unclear) & forward)
+
+    def _router_of(self, lsp: Row) -> Row | None:
+        """The router of the port's own subnet (the one its gateway belongs to)."""
+        switch = self.nb.switch_of.get(lsp.columns["name"])
+        if switch is None:
+            return None
+        lrp = first_router_port(self.nb, switch, lsp)
+        return None if lrp is None else self.nb.router_of.get(lrp.columns["name"])
+
+    def _outside_path(self, gateway: Row, dst_ip: IPv4Address) -> Path | Blocked:
+        key = ("outside:" + gateway.columns["name"], dst_ip)
+        if key not in self._paths:
+            self._paths[key] = path_from_outside(self.nb, gateway, dst_ip)
+        return self._paths[key]
+
     @staticmethod
     def _base(src: IPv4Address, dst: IPv4Address, reply: bool) -> dict:
         ports = ("dst", "src") if reply else ("src", "dst")
@@ -122,9 +223,14 @@ class RowModel:
         if path.destination is not target:
             return _NONE, _NONE, (f"{dst_ip} leads to port "
                                   f"{path.destination.columns['name']}"), frozenset()
+        return self._through(path.segments, base, established, symbolic, pieces)
+
+    def _through(self, segments, base: dict, established: frozenset[str],
+                 symbolic: Symbolic, pieces: list[TrafficSet] | None):
+        """What passes every check of ``segments`` (the packet ``base`` on each)."""
         passed = _ANY
         ambiguous = _NONE
-        for segment in path.segments:
+        for segment in segments:
             switch = segment.switch
             name = switch.columns["name"]
             inport, outport = segment.inport.columns["name"], segment.outport.columns["name"]
@@ -147,7 +253,7 @@ class RowModel:
                     return _NONE, ambiguous, f"ACLs of switch {name} {direction}", frozenset()
             if not self._security(segment.outport, packet, "dst"):
                 return _NONE, ambiguous, f"port security of {outport}", frozenset()
-        switches = frozenset(s.switch.columns["name"] for s in path.segments)
+        switches = frozenset(s.switch.columns["name"] for s in segments)
         return passed, ambiguous, "", switches
 
     def _security(self, lsp: Row, packet: dict, side: str) -> bool:
@@ -374,6 +480,19 @@ class RowModel:
                     found |= switches_of.get(reached, set())
             reach[switch] = frozenset(found)
         return reach
+
+
+def _leaves(path: Path) -> bool:
+    """The path ends at a localnet port: out to the physical network."""
+    return path.destination.columns.get("type") == "localnet"
+
+
+def _carried(way: RowWayIn, outside: TrafficSet, inside: TrafficSet) -> TrafficSet:
+    """What a way in delivers, given what passes outside (in its external ports) and
+    inside (in the port's): a 1:1 NAT keeps the ports; a VIP maps one port to one."""
+    if way.outside == way.inside:
+        return way.inside & outside & inside
+    return way.inside & inside if (way.outside & outside) == way.outside else _NONE
 
 
 def _ip(lsp: Row) -> IPv4Address:
