@@ -6,6 +6,13 @@ the same question by the same row model (:class:`~netc.reach.rowmodel.RowModel`,
 the one ``netc verify`` holds to the intent): which traffic does a new connection
 from each port to each other port get through, replies included?
 
+A plan of one project in a world of thousands asks only about the part of the world
+its changes can touch (:func:`focus`): the projects of the changed rows and the
+projects routed to them. Other pairs keep their path and every row on it (their
+switches, routers, port groups and address sets belong to untouched projects; the
+global rows they meet change only for ports of the changed projects), unless a global
+ACL or address set changes, which may touch every pair: then the whole world is asked.
+
 Asking every port pair twice would cost what the pair-by-pair ``verify`` did, so
 ports are taken in classes: two ports the rows before *and* the rows after cannot
 tell apart (:meth:`RowModel.signatures` on each side) behave alike in both, and one
@@ -21,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from netc.compiler.rows import Row, RowSet
+from netc.compiler.schema import TABLES
 from netc.reach.northbound import Northbound, UnsupportedRows, lsp_ips
 from netc.reach.rowmodel import RowModel
 from netc.reach.trafficset import TrafficSet
@@ -90,7 +98,62 @@ class _Side:
 def plan_reachability(actual: RowSet, changes) -> ReachChanges:
     """What making ``changes`` (a plan's :class:`~netc.backends.diff.Change` list) to
     the rows ``actual`` opens and closes."""
-    return reachability_changes(actual, rows_after(actual, changes))
+    after = rows_after(actual, changes)
+    projects = focus(actual, after, changes)
+    if projects is not None:
+        actual, after = restricted(actual, projects), restricted(after, projects)
+    return reachability_changes(actual, after)
+
+
+GLOBAL_DECIDING = frozenset({"ACL", "Address_Set"})
+"""Global rows whose change may change any pair's verdict."""
+PEER_KEY = "netc:peer"
+
+
+def focus(before: RowSet, after: RowSet, changes) -> set[str] | None:
+    """The projects whose pairs ``changes`` can touch: those of the changed rows, and
+    every project routed to them (peers, transitively, on either side); None for all."""
+    touched: set[str] = set()
+    for change in changes:
+        if change.project is None:
+            if change.table in GLOBAL_DECIDING:
+                return None
+        else:
+            touched.add(change.project)
+    links: dict[str, set[str]] = defaultdict(set)
+    for rows in (before, after):
+        for table in ("Logical_Router_Port", "Logical_Router_Static_Route"):
+            for row in rows.tables.get(table, {}).values():
+                peer = row.columns.get("external_ids", {}).get(PEER_KEY)
+                if peer is not None and row.project is not None:
+                    links[row.project].add(peer)
+                    links[peer].add(row.project)
+    pending = list(touched)
+    while pending:
+        for peer in links.get(pending.pop(), ()):
+            if peer not in touched:
+                touched.add(peer)
+                pending.append(peer)
+    return touched
+
+
+def restricted(rows: RowSet, projects: set[str]) -> RowSet:
+    """The rows of ``projects`` and the global rows, whose references to rows left out
+    (other projects' ports in the default-drop group...) are dropped with them."""
+    kept = RowSet({table: {key: row for key, row in by_key.items()
+                           if row.project is None or row.project in projects}
+                   for table, by_key in rows.tables.items()})
+    for table, by_key in kept.tables.items():
+        refs = {name: column.target for name, column in TABLES.get(table, {}).items()
+                if column.kind == "refs"}
+        for key, row in by_key.items():
+            if row.project is None and refs:
+                columns = dict(row.columns)
+                for name, target in refs.items():
+                    columns[name] = [v for v in columns.get(name, [])
+                                     if kept.get(target, v) is not None]
+                by_key[key] = Row(row.table, row.key, columns)
+    return kept
 
 
 def reachability_changes(before: RowSet, after: RowSet) -> ReachChanges:
