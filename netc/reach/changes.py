@@ -115,11 +115,13 @@ def focus(before: RowSet, after: RowSet, changes) -> set[str] | None:
     every project routed to them (peers, transitively, on either side); None for all."""
     touched: set[str] = set()
     for change in changes:
-        if change.project is None:
-            if change.table in GLOBAL_DECIDING:
-                return None
-        else:
+        if change.project is not None:
             touched.add(change.project)
+            continue
+        members = _members_changed(before, after, change.table, change.key)
+        if members is None:
+            return None
+        touched |= members
     links: dict[str, set[str]] = defaultdict(set)
     for rows in (before, after):
         for table in ("Logical_Router_Port", "Logical_Router_Static_Route"):
@@ -135,6 +137,28 @@ def focus(before: RowSet, after: RowSet, changes) -> set[str] | None:
                 touched.add(peer)
                 pending.append(peer)
     return touched
+
+
+def _members_changed(before: RowSet, after: RowSet, table: str, key: str) -> set[str] | None:
+    """The projects of the rows a global row gained or lost in its reference columns
+    (a port joining the default-drop group); None when anything else about it changed
+    (it was created or destroyed, a global ACL or address set, another column)."""
+    old, new = before.get(table, key), after.get(table, key)
+    if table in GLOBAL_DECIDING or old is None or new is None:
+        return None
+    found: set[str] = set()
+    for name, column in TABLES.get(table, {}).items():
+        was, now = old.columns.get(name), new.columns.get(name)
+        if column.kind != "refs":
+            if name != "external_ids" and was != now:
+                return None
+            continue
+        for ref in set(was or ()) ^ set(now or ()):
+            row = before.get(column.target, ref) or after.get(column.target, ref)
+            if row is None or row.project is None:
+                return None
+            found.add(row.project)
+    return found
 
 
 def restricted(rows: RowSet, projects: set[str]) -> RowSet:

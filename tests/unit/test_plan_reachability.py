@@ -2,7 +2,8 @@
 
 - Golden cases (tests/golden/plan-reachability/CASE/): ``before/`` is compiled into
   the snapshot the plan is computed against, ``drift.json`` (if any) edits that
-  snapshot as someone behind netc's back would, and ``after/`` (else ``before/``) is
+  snapshot as someone behind netc's back would (rows deleted, columns set, references
+  removed), and ``after/`` (else ``before/``) is
   the intent planned. ``plan.txt`` and ``plan.json`` are what ``netc plan --against``
   prints (``pytest --update-golden`` rewrites them for review).
 - The reachability the plan reports is exactly the difference of what ``netc
@@ -69,6 +70,8 @@ def _edit(tables: dict[str, list[dict]], edit: dict) -> None:
                     if isinstance(value, list) and edit["key"] in value:
                         other[column] = [v for v in value if v != edit["key"]]
     row.update(edit.get("set", {}))
+    for column, values in edit.get("remove", {}).items():
+        row[column] = [v for v in row[column] if v not in values]
 
 
 def planned(case: Path) -> Path:
