@@ -38,7 +38,8 @@ from typing import Iterator, Mapping
 
 from netc.ir.model import Port, Rule
 from netc.ir.world import World
-from netc.reach.nat import WayIn, WayOut, external_pieces, way_out, ways_in
+from netc.reach.nat import (WayIn, WayOut, external_pieces, network_interval, way_out,
+                            ways_in)
 from netc.reach.reference import MissingAddress, UnknownPort
 from netc.reach.traffic import Traffic
 from netc.reach.trafficset import TrafficSet
@@ -308,7 +309,7 @@ class ClassModel:
         if project not in self._regions:
             cidrs = self._own[project]
             seen: dict[frozenset[int], IPv4Address] = {}
-            for low, _ in external_pieces(self.world, cidrs):
+            for low, _ in external_pieces(self.world, map(network_interval, cidrs)):
                 address = IPv4Address(low)
                 seen.setdefault(frozenset(i for i, cidr in enumerate(cidrs)
                                           if address in cidr), address)

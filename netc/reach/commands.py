@@ -23,8 +23,9 @@ def verify_command(args: argparse.Namespace) -> int:
     from netc.reach.classes import ClassModel
     from netc.reach.matrix import Question, compiled_matrix
     from netc.reach.northbound import port_addresses
-    from netc.reach.report import (breach_text, matrix_dot, matrix_json, matrix_text,
-                                   mismatch_entries, mismatch_text)
+    from netc.reach.report import (breach_text, external_mismatch_entries,
+                                   external_mismatch_text, external_text, matrix_dot,
+                                   matrix_json, matrix_text, mismatch_entries, mismatch_text)
     from netc.reach.verify import check_rows
 
     started = time.perf_counter()
@@ -42,33 +43,40 @@ def verify_command(args: argparse.Namespace) -> int:
     try:
         model = ClassModel(oracle.world, port_addresses(oracle.northbound.rows))
         matrix = model.matrix()
+        external = model.external_edges()
         check = check_rows(model, oracle.northbound, explain)
     except (LookupError, ValueError) as error:
         print(f"netc verify: error: {error}", file=sys.stderr)
         return 1
     breaches = check.breaches
+    disagreements = len(check.mismatches) + len(check.external)
     if args.format == "json":
-        report = {"agree": not check.mismatches, **matrix_json(model, matrix),
-                  "class_pairs": check.pairs,
+        report = {"agree": not disagreements, **matrix_json(model, matrix, external),
+                  "class_pairs": check.pairs, "external_questions": check.external_questions,
                   "errors": [{"code": "UNPEERED_REACHABILITY", **entry}
                              for m in breaches for entry in mismatch_entries(m)],
                   "disagreements": [entry for m in check.mismatches
-                                    for entry in mismatch_entries(m)]}
+                                    for entry in mismatch_entries(m)]
+                  + [entry for m in check.external for entry in external_mismatch_entries(m)]}
         print(json.dumps(report, indent=2))
     elif args.format == "dot":
-        sys.stdout.write(matrix_dot(model, matrix))
+        sys.stdout.write(matrix_dot(model, matrix, external))
     else:
         sys.stdout.write(matrix_text(matrix))
+        sys.stdout.write(external_text(external))
         for mismatch in check.mismatches:
             print(mismatch_text(mismatch))
+        for mismatch in check.external:
+            print(external_mismatch_text(mismatch))
     for mismatch in breaches:
         print(breach_text(mismatch), file=sys.stderr)
-    verdict = (f"{len(check.mismatches)} disagreement(s)" if check.mismatches
+    verdict = (f"{disagreements} disagreement(s)" if disagreements
                else "intent and compiled rows agree")
     print(f"verify: {len(model.class_of)} port(s) in {len(model.classes)} class(es), "
-          f"{check.pairs} class pair(s) checked over all traffic "
+          f"{check.pairs} class pair(s) and {check.external_questions} external "
+          f"question(s) checked over all traffic "
           f"({time.perf_counter() - started:.2f}s): {verdict}", file=sys.stderr)
-    return 1 if check.mismatches else 0
+    return 1 if disagreements else 0
 
 
 def explain_command(args: argparse.Namespace) -> int:

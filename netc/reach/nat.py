@@ -159,15 +159,20 @@ def parse_external(text: str) -> IPv4Address | None:
                          "e.g. external:198.51.100.7") from None
 
 
-def external_pieces(world: World, networks) -> list[tuple[int, int]]:
-    """External address intervals that each of ``networks`` holds whole or not at all
-    (as integers, low to high, covering every external address)."""
-    internal = internal_networks(world)
+def external_pieces(world: World, intervals) -> list[tuple[int, int]]:
+    """External address intervals that each of ``intervals`` (``(low, high)`` address
+    ranges as integers, e.g. the CIDRs of rules) holds whole or not at all, low to
+    high, covering every external address."""
+    internal = [(int(n.network_address), int(n.broadcast_address))
+                for n in internal_networks(world)]
     cuts = {0, 1 << 32}
-    for network in (*networks, *internal):
-        cuts.update((int(network.network_address), int(network.broadcast_address) + 1))
-    blocked = normalize(((int(n.network_address), int(n.broadcast_address))
-                         for n in internal), 0, (1 << 32) - 1)
+    for low, high in (*intervals, *internal):
+        cuts.update((low, high + 1))
+    blocked = normalize(internal, 0, (1 << 32) - 1)
     points = sorted(cuts)
     return [(low, following - 1) for low, following in zip(points, points[1:])
             if not contains(blocked, low)]
+
+
+def network_interval(network: IPv4Network) -> tuple[int, int]:
+    return int(network.network_address), int(network.broadcast_address)

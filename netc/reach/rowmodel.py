@@ -106,7 +106,7 @@ class RowModel:
         """For each NAT row or VIP leading to ``target``, what a new connection from the
         external host at ``address`` may be (as the port sees it), and its replies."""
         target_ip = _ip(target)
-        router = self._router_of(target)
+        router = self.router_of_port(target)
         if router is None:
             return []
         gateway = rownat.gateway_port(self.nb, router)
@@ -185,7 +185,7 @@ class RowModel:
             reply = c & d & forward
         return out, RowVerdict(forward, reply, (a_unclear | b_unclear) & forward)
 
-    def _router_of(self, lsp: Row) -> Row | None:
+    def router_of_port(self, lsp: Row) -> Row | None:
         """The router of the port's own subnet (the one its gateway belongs to)."""
         switch = self.nb.switch_of.get(lsp.columns["name"])
         if switch is None:
@@ -417,6 +417,12 @@ class RowModel:
             addresses[((int(prefix.network_address), int(prefix.broadcast_address)),)] = None
         tests = [_mac_test(op, constants) for op, constants in macs]
         return list(names), list(addresses), tests
+
+    def address_intervals(self) -> list[tuple[int, int]]:
+        """Every address range an ACL comparison or a route prefix names: the edges
+        along which the rows may treat external hosts differently."""
+        _, addresses, _ = self._predicates()
+        return [interval for intervals in addresses for interval in intervals]
 
     def reachable_switches(self, switch_key: str) -> frozenset[str]:
         """Switch keys a packet from ``switch_key`` may end on (itself included)."""

@@ -43,6 +43,9 @@ class RowWayIn:
     inside: TrafficSet
     """The same traffic as the port receives it."""
     description: str
+    forwarded: tuple[str, int] | None = None
+    """(protocol, VIP port) of a load-balancer VIP with a port; None when every
+    protocol and port passes (a NAT row, a VIP without port)."""
 
     def __str__(self) -> str:
         return self.description
@@ -109,7 +112,7 @@ def _balanced(balancer: Row, protocol: str, vip: str, backend: str,
     inside = port if port is not None else vip_port
     return [RowWayIn(balancer, vip_ip, TrafficSet.of_rule(protocol, ((vip_port, vip_port),)),
                      TrafficSet.of_rule(protocol, ((inside, inside),)),
-                     f"{where}/{protocol} -> {backend}")]
+                     f"{where}/{protocol} -> {backend}", (protocol, vip_port))]
 
 
 def way_out(nb: Northbound, router: Row, address: IPv4Address) -> RowWayOut | None:

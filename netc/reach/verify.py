@@ -14,6 +14,12 @@ also an isolation breach (contract 2.1).
 Every port of a cell is the same to both models, which is what makes one
 representative pair per cell pair stand for all of them (the property test holds the
 class answers to the pair-by-pair ones on random worlds).
+
+The external network (contract 2.8) is held the same way by :func:`check_external`:
+each cell of a project with NAT, against a sample host of every piece of the external
+address space that the intent's CIDRs and the rows' address constants cut, through
+each DNAT (keyed by its external address and port, so a wrong external or internal
+port shows) and out by SNAT or a floating IP (a wrong source address shows).
 """
 
 from __future__ import annotations
@@ -23,8 +29,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from ipaddress import IPv4Address
+
 from netc.compiler.rows import Row
+from netc.reach import rownat
 from netc.reach.classes import ClassModel, PortClass
+from netc.reach.nat import external_pieces, network_interval
 from netc.reach.northbound import Northbound
 from netc.reach.rowmodel import RowModel, RowVerdict
 from netc.reach.trafficset import TrafficSet
@@ -119,6 +129,8 @@ class RowsCheck:
     cells: list[Cell]
     pairs: int
     mismatches: list[Mismatch] = field(default_factory=list)
+    external_questions: int = 0
+    external: list[ExternalMismatch] = field(default_factory=list)
 
     @property
     def breaches(self) -> list[Mismatch]:
@@ -160,6 +172,7 @@ def check_rows(model: ClassModel, nb: Northbound,
             if explain is not None:
                 mismatch.detail = explain(src.ports[i], dst.ports[j], mismatch.traffic)
             check.mismatches.append(mismatch)
+    check.external_questions, check.external = check_external(model, rows, cells)
     return check
 
 
@@ -193,3 +206,107 @@ def sample_pairs(src: Cell, dst: Cell, extra: int, chooser: random.Random) -> li
         chosen.add(pair)
         result.append(pair)
     return result
+
+
+@dataclass
+class ExternalMismatch:
+    """Traffic between an external host and a cell on which the rows (NAT rows, load
+    balancers, ACLs) do not do what the intent means by one NAT entry."""
+
+    host: IPv4Address
+    """The sample of the external region (cut by the rows' address constants)."""
+    region: str
+    cell: Cell
+    inbound: bool
+    nat: str
+    """The NAT entry (intent) or row (rows) concerned."""
+    traffic: TrafficSet
+    intent: bool
+    rows: bool
+    replies: bool
+
+
+def check_external(model: ClassModel, rows: RowModel, cells: list[Cell]) -> tuple[int, list[ExternalMismatch]]:
+    """Hold the rows to the intent on the external network (contract 2.8): for every
+    cell of a project with NAT in the intent or a gateway port in the rows, and every
+    piece of the external address space that the project's rules and the rows' address
+    constants cut, the traffic of each way in and of the way out. Returns the number
+    of questions asked and the mismatches."""
+    constants = rows.address_intervals()
+    asked = 0
+    found: list[ExternalMismatch] = []
+    pieces: dict[str, list[IPv4Address]] = {}
+    for cell in cells:
+        project = cell.cls.project
+        lsp = cell.lsps[0]
+        router = rows.router_of_port(lsp)
+        has_gateway = router is not None and rownat.gateway_port(rows.nb, router) is not None
+        if not (model.ways_in(cell.cls) or model.way_out(cell.cls) or has_gateway):
+            continue
+        if project not in pieces:
+            own = [network_interval(n) for n in model.own_cidrs(project)]
+            pieces[project] = [IPv4Address(low) for low, _ in
+                               external_pieces(model.world, [*own, *constants])]
+        seen: set[tuple] = set()  # one report per region, from its first host
+        for host in pieces[project]:
+            asked += 1
+            region = model.region_of(project, host)
+            for mismatch in (_inbound_mismatches(model, rows, cell, region, host)
+                             + _outbound_mismatches(model, rows, cell, region, host)):
+                key = (region.id, mismatch.inbound, mismatch.nat, mismatch.traffic,
+                       mismatch.intent, mismatch.rows, mismatch.replies)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(mismatch)
+    return asked, found
+
+
+def _inbound_mismatches(model: ClassModel, rows: RowModel, cell: Cell, region,
+                        host: IPv4Address) -> list[ExternalMismatch]:
+    """Each way in, keyed by its external address and port (None for 1:1): the
+    intent's traffic against what the rows carry by the same key."""
+    intent: dict[tuple, tuple[str, TrafficSet]] = {}
+    for way, traffic in model.inbound(region, cell.cls):
+        entry = way.entry
+        key = (entry.external_ip, None if entry.one_to_one
+               else (entry.protocol, entry.external_port))
+        intent[key] = (str(way), traffic)
+    carried: dict[tuple, tuple[str, RowVerdict]] = {}
+    for way, verdict in rows.deliver_inbound(host, cell.lsps[0]):
+        carried[(way.external_ip, way.forwarded)] = (str(way), verdict)
+    found = []
+    for key in sorted(set(intent) | set(carried), key=str):
+        name, meant = intent.get(key, (None, TrafficSet.nothing()))
+        row_name, verdict = carried.get(key, (None, RowVerdict(TrafficSet.nothing(),
+                                                               TrafficSet.nothing(),
+                                                               TrafficSet.nothing())))
+        nat = name or row_name
+        for traffic, allow, passes, replies in _regions(meant, verdict):
+            found.append(ExternalMismatch(host, region.id, cell, True, nat, traffic, allow,
+                                          passes, replies))
+    return found
+
+
+def _outbound_mismatches(model: ClassModel, rows: RowModel, cell: Cell, region,
+                         host: IPv4Address) -> list[ExternalMismatch]:
+    out, meant = model.outbound(cell.cls, region)
+    row_out, verdict = rows.deliver_outbound(cell.lsps[0], host)
+    if out is not None and row_out is not None and row_out.external_ip != out.external_ip:
+        # leaving from another address than the intent's is wrong for all of it
+        verdict = RowVerdict(TrafficSet.nothing(), TrafficSet.nothing(), TrafficSet.nothing())
+    nat = str(out) if out is not None else str(row_out) if row_out is not None else "no NAT"
+    return [ExternalMismatch(host, region.id, cell, False, nat, traffic, allow, passes,
+                             replies)
+            for traffic, allow, passes, replies in _regions(meant, verdict)]
+
+
+def _regions(intent: TrafficSet, verdict: RowVerdict):
+    """The pieces of traffic where the rows differ from the intent, each with (intent
+    allows, rows pass the new connection, replies come back)."""
+    for traffic, allow, rows, replies in (
+            (intent - verdict.forward, True, False, False),
+            ((intent & verdict.forward) - verdict.reply, True, True, False),
+            ((verdict.forward - intent) & verdict.reply, False, True, True),
+            ((verdict.forward - intent) - verdict.reply, False, True, False)):
+        if traffic:
+            yield traffic, allow, rows, replies
