@@ -70,16 +70,19 @@ class Compilation:
 @gc_paused()
 def compile_world(world: World, passes: Iterable[Pass] = PASSES,
                   existing: Existing | None = None,
-                  diagnostics: Diagnostics | None = None) -> Compilation:
-    """The desired rows of ``world`` (which the front end has checked)."""
+                  diagnostics: Diagnostics | None = None,
+                  program: AclProgram | None = None) -> Compilation:
+    """The desired rows of ``world`` (which the front end has checked). ``program``:
+    the ACL program after ``passes``, when the caller has it (netc.compiler.incremental
+    lowers parts of a project with the program of the whole)."""
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     allocation = allocate(world, existing, diagnostics)
     if existing:
         # The front end judged DNAT targets by the allocation without existing
         # addresses; ports that keep theirs may hold others.
         check_dnat_targets(world, diagnostics, allocation)
-    program = run_passes(initial_program(world), tuple(passes))
-    program = expand_includes(program).sorted()
+    if program is None:
+        program = expand_includes(run_passes(initial_program(world), tuple(passes))).sorted()
     lowering = _Lowering(world, allocation)
     lowering.lower(program)
     return Compilation(lowering.rows, program, diagnostics, allocation,

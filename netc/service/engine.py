@@ -11,8 +11,9 @@ one, and answers. A batch is
    is answered at once and leaves nothing behind;
 3. turn the records into the intent model the files use, check it with the checks
    ``netc check`` runs and compile it with the compiler ``netc compile`` runs (one
-   project: what a request touches); if the checks find errors in a batch of
-   several, each request is run alone to find whose they are;
+   project: what a request touches; when only ports changed, only the changed ports,
+   from the project's last compile: netc.service.recompile); if the checks find
+   errors in a batch of several, each request is run alone to find whose they are;
 4. commit the records in one store transaction guarded by the revisions read (on
    conflict with another process: back to 1, a bounded number of times);
 5. apply the compiled rows to the Northbound in one transaction; if that fails the
@@ -29,22 +30,16 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from pydantic import ValidationError
-
-from netc.compiler.lower import compile_world
-from netc.compiler.rows import RowSet
 from netc.config import Settings
-from netc.diagnostics import Code, Diagnostics, Location
-from netc.frontend import check_documents
-from netc.intent.source import Document
 from netc.service import records
 from netc.service.changeset import ChangeSet
 from netc.service.errors import ServiceError
 from netc.service.northbound import ServiceNorthbound
 from netc.service.operations import Context
+from netc.service.recompile import CompiledProject, compile_project
 from netc.service.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -83,17 +78,6 @@ class Request:
         self.lead.set()
 
 
-class ServiceSource:
-    """The source map of intent built from stored records: diagnostics name the
-    project, as no file and line exist."""
-
-    def __init__(self, project: str) -> None:
-        self.file = project
-
-    def locate(self, path) -> Location:
-        return Location(self.file)
-
-
 @dataclass
 class _Queue:
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,6 +95,8 @@ class Engine:
         """Called once per batch with its timings and its number of requests."""
         self._queues: dict[tuple[str, str], _Queue] = {}
         self._queues_lock = threading.Lock()
+        self._compiled: dict[tuple[str, str], CompiledProject] = {}
+        """Per project, the last compile whose rows OVN took (netc.service.recompile)."""
         self._rng = random.SystemRandom()
 
     def submit(self, org: str, project: str, mutation: Mutation, *,
@@ -183,7 +169,10 @@ class Engine:
             if changeset.changed and changeset.get(vpc_key) is not None:
                 changeset.put(vpc_key, dict(changeset.get(vpc_key), updated_at=now))
             started = time.monotonic()
-            rows, diagnostics = self._compile(org, project, changeset)
+            previous = None if any(r.reconcile for r, _ in accepted) \
+                else self._compiled.get((org, project))
+            compiled = compile_project(org, project, changeset, self.settings, previous)
+            rows, diagnostics = compiled.rows, compiled.diagnostics
             timings.compile += time.monotonic() - started
             if diagnostics.has_errors:
                 if len(accepted) > 1:
@@ -201,17 +190,20 @@ class Engine:
                 if revision is None:
                     continue  # another process changed the project: read again
             read = changeset.entries.get(vpc_key)
+            of = revision if revision is not None else read.mod_revision if read else None
+            self._compiled.pop((org, project), None)
             try:  # the revision the rows are of: OVN never takes older rows than it holds
                 applied = self.northbound.apply(
-                    f"{org}/{project}", rows, revision if revision is not None
-                    else read.mod_revision if read is not None else None,
-                    current=lambda: self._project_revision(vpc_key))
+                    f"{org}/{project}", rows, of,
+                    current=lambda: self._project_revision(vpc_key), touched=compiled.touched)
             except ServiceError as error:
                 if revision is not None:
                     changeset.revert(revision)
                 for request, _ in accepted:
                     request.finish(error=error)
                 return
+            if compiled.next is not None and of is not None and applied.superseded_by is None:
+                self._compiled[(org, project)] = replace(compiled.next, revision=of)
             timings.ovn += applied.seconds
             self.observe(timings, len(accepted))
             for request, result in accepted:
@@ -226,22 +218,6 @@ class Engine:
         """The project's revision in the store now (its VPC key's; None: deleted)."""
         entry = self.store.get([vpc_key]).get(vpc_key)
         return entry.mod_revision if entry is not None else None
-
-    def _compile(self, org: str, project: str, changeset: ChangeSet) -> tuple[RowSet, Diagnostics]:
-        """The project's rows by the CLI's front end and compiler (empty: no VPC)."""
-        diagnostics = Diagnostics()
-        try:
-            model = records.project_intent(org, project, changeset.values())
-        except ValidationError as error:  # the operations validate first; a safety net
-            diagnostics.error(Code.SCHEMA_ERROR, str(error).splitlines()[0], Location(org))
-            return RowSet(), diagnostics
-        if model is None:
-            return RowSet(), diagnostics
-        document = Document(model, ServiceSource(f"{org}/{project}"))
-        result = check_documents([document], self.settings, diagnostics)
-        if diagnostics.has_errors:
-            return RowSet(), diagnostics
-        return compile_world(result.world, diagnostics=diagnostics).rows, diagnostics
 
 
 def _fail(batch: list[Request], error: ServiceError) -> None:

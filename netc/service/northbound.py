@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 from netc.backends.diff import diff_rows
 from netc.backends.ovn_nb.apply import (ATTEMPTS, RETRY_PAUSE, RETRYABLE_ERRORS, changes_of,
@@ -86,9 +86,14 @@ class ServiceNorthbound:
             return self.view.projects()
 
     def apply(self, project: str, rows: RowSet, revision: int | None = None,
-              current: Callable[[], int | None] | None = None) -> Applied:
+              current: Callable[[], int | None] | None = None,
+              touched: Collection[tuple[str, str]] | None = None) -> Applied:
         """Make the project's owned rows ``rows`` (global rows merged, other projects'
         references kept) in one transaction; ServiceError if that cannot be done.
+
+        ``touched``: the only rows (table, key) that differ from the rows this
+        service last applied to the project; only they are diffed against the view
+        (any other difference is drift, the reconciler's to repair).
 
         ``revision`` is the store revision ``rows`` were compiled from. When OVN holds
         the rows of a later one, nothing is written, unless ``current()`` (the project's
@@ -96,10 +101,11 @@ class ServiceNorthbound:
         comes from another store (restored, replaced) and ``rows`` are written anyway."""
         with self.view.lock:
             return self._unavailable_as_error(
-                lambda: self._apply(project, rows, revision, current))
+                lambda: self._apply(project, rows, revision, current, touched))
 
     def _apply(self, project: str, rows: RowSet, revision: int | None,
-               current: Callable[[], int | None] | None) -> Applied:
+               current: Callable[[], int | None] | None,
+               touched: Collection[tuple[str, str]] | None) -> Applied:
         spent = 0.0
         events = []
         trusted = True
@@ -112,7 +118,11 @@ class ServiceNorthbound:
                 if now is None or now >= applied:  # the store moved on (or deleted it)
                     return Applied(0, attempt, spent, superseded_by=applied)
                 trusted = False  # OVN's revision is not of this store's history
-            changes = changes_of(diff_rows(rows, state.rows, {project}, reasons=False))
+            if touched is None:
+                changes = changes_of(diff_rows(rows, state.rows, {project}, reasons=False))
+            else:
+                changes = changes_of(diff_rows(_only(rows, touched), state.only(touched),
+                                               {project}, reasons=False))
             if not (changes.creates or changes.updates or changes.destroys):
                 return Applied(0, attempt, spent)
             if not state.rows.members:
@@ -246,6 +256,16 @@ class ServiceNorthbound:
             raise
         except OvsdbError as error:
             raise ServiceError(Code.OVN_CONNECTION_FAILED, str(error)) from error
+
+
+def _only(rows: RowSet, where: Collection[tuple[str, str]]) -> RowSet:
+    """The rows of ``rows`` at ``where``."""
+    found = RowSet()
+    for table, key in where:
+        row = rows.get(table, key)
+        if row is not None:
+            found.add(row)
+    return found
 
 
 def _by_uuid(operation: dict) -> str | None:

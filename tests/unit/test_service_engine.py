@@ -25,15 +25,19 @@ class StandInNorthbound:
 
     def __init__(self) -> None:
         self.applied: list[tuple[str, RowSet]] = []
+        self.touched: list = []
+        """Per apply, the rows said to differ from the last (None: all compared)."""
         self.failing = False
         self.gate = threading.Event()
         self.gate.set()
 
-    def apply(self, project: str, rows: RowSet, revision=None, current=None) -> Applied:
+    def apply(self, project: str, rows: RowSet, revision=None, current=None,
+              touched=None) -> Applied:
         self.gate.wait(10)
         if self.failing:
             raise ServiceError("OVN_CONNECTION_FAILED", "the Northbound is down")
         self.applied.append((project, rows))
+        self.touched.append(touched)
         return Applied(len(rows), 1, 0.0)
 
 

@@ -255,6 +255,10 @@ class ScopedState:
     def uuid(self, table: str, key: str) -> str | None:
         return self.view.uuid(table, key)
 
+    def only(self, where) -> ScopedRows:
+        """The rows at ``where`` (table, key) that the view holds, to diff just those."""
+        return ScopedRows(self.view, sorted(k for k in where if self.view.uuid(*k) is not None))
+
     def versions(self) -> dict[str, str]:
         """UUID -> _version of every row the guard covers."""
         found = {}
