@@ -27,11 +27,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from netc.backends.ovn_nb.codec import reader
+from netc.backends.ovn_nb.codec import foreign_ref, reader
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.ovn_nb.state import owned_tables, owner_condition, read_columns
-from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Row
+from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, Row
 
 MONITOR_ID = "netc-owned"
 REVISION_KEY = "netc:revision"
@@ -61,6 +61,10 @@ class OwnedView:
         self._by_project: dict[str | None, set[tuple[str, str]]] = {}
         self._project_by_key: dict[tuple[str, str], str | None] = {}
         self._decoded: dict[tuple[str, str], Row] = {}
+        self._sets: dict[str, dict[str, dict]] = {}
+        """UUID -> column -> the elements of a set column, once it has been modified."""
+        self._gone: dict[str, tuple[str, str]] = {}
+        """Rows forgotten while applying one update: their keys, for :meth:`_ref_of`."""
         self._readers = {table: {name: reader(ctype, self._key_of)
                                  for name, ctype in schema.table(table).columns.items()}
                          for table in owned_tables(schema)}
@@ -92,6 +96,7 @@ class OwnedView:
         self._by_project.clear()
         self._project_by_key.clear()
         self._decoded.clear()
+        self._sets.clear()
         self._apply(initial)
 
     def _on_update(self, message: dict) -> None:
@@ -101,6 +106,7 @@ class OwnedView:
             self.updates_seen += 1
 
     def _apply(self, tables: dict) -> None:
+        patches = []
         for table, changes in tables.items():
             rows = self._raw.setdefault(table, {})
             for uuid, change in changes.items():
@@ -108,13 +114,88 @@ class OwnedView:
                 if kind == "delete":
                     self._forget(table, uuid)
                     rows.pop(uuid, None)
+                    self._sets.pop(uuid, None)
                     continue
+                decoded = None
                 if kind == "modify":
-                    value = _modified(rows.get(uuid, {}), value,
-                                      self.schema.table(table).columns)
+                    decoded = self._decoded.get(self._key_by_uuid.get(uuid, ("", "")))
+                    diff, value = value, self._modified(uuid, rows.get(uuid, {}), value,
+                                                        self.schema.table(table).columns)
                     self._forget(table, uuid)
+                    if decoded is not None:
+                        patches.append((table, uuid, decoded, diff))
                 rows[uuid] = value
                 self._remember(table, uuid, value)
+        for table, uuid, decoded, diff in patches:  # every row of the update known now
+            self._patch_decoded(table, uuid, decoded, diff)
+        self._gone.clear()
+
+    def _modified(self, uuid: str, old: dict[str, Any], diff: dict[str, Any],
+                  types: dict) -> dict[str, Any]:
+        """A row after an ``update2`` ``modify`` (RFC 7047 as extended by ovsdb-server): a
+        scalar column holds its new value; for a set column (optional ones included) the
+        diff holds the elements to add or remove; for a map the pairs to add, to remove
+        (same key and value) or to change (same key, new value). A set column's elements
+        are indexed once and then toggled, so a port group of thousands of ports gaining
+        one costs one element, not thousands."""
+        row = dict(old)
+        for column, change in diff.items():
+            ctype = types.get(column)
+            before = row.get(column)
+            if ctype is None or ctype.is_scalar:
+                row[column] = change
+            elif ctype.is_map:
+                pairs = {_hashable(k): v for k, v in (before[1] if _tagged(before, "map") else [])}
+                for k, v in change[1]:
+                    k = _hashable(k)
+                    if k in pairs and pairs[k] == v:
+                        del pairs[k]
+                    else:
+                        pairs[k] = v
+                row[column] = ["map", [[list(k) if isinstance(k, tuple) else k, v]
+                                       for k, v in pairs.items()]]
+            else:
+                indexed = self._sets.setdefault(uuid, {})
+                current = indexed.get(column)
+                if current is None:
+                    current = indexed[column] = {_hashable(e): e for e in _elements(before)}
+                for element in _elements(change):
+                    key = _hashable(element)
+                    if key in current:
+                        del current[key]
+                    else:
+                        current[key] = element
+                row[column] = ["set", list(current.values())]
+        return row
+
+    def _patch_decoded(self, table: str, uuid: str, decoded: Row, diff: dict) -> None:
+        """The decoded row of ``uuid`` after ``diff``, from the one decoded before: a
+        set of references toggles the keys of the elements in ``diff`` (sorted again),
+        any other column is decoded anew; a port group of thousands of ports gaining
+        one is not decoded again whole."""
+        where = self._key_by_uuid.get(uuid)
+        if where is None or where != (decoded.table, decoded.key):
+            return
+        readers = self._readers[table]
+        types = self.schema.table(table).columns
+        raw = self._raw[table][uuid]
+        columns = dict(decoded.columns)
+        for column in diff:
+            if column not in readers or column in EXTRA_COLUMNS.get(table, ()):
+                continue
+            ctype = types[column]
+            if ctype.key_ref and not (ctype.is_map or ctype.is_scalar or ctype.is_optional):
+                toggled = {self._ref_of(atom[1]) for atom in _elements(diff[column])}
+                columns[column] = sorted(set(columns.get(column) or ()) ^ toggled)
+            else:
+                columns[column] = readers[column](raw[column]) if column in raw else None
+        self._decoded[where] = Row(table, decoded.key, columns)
+
+    def _ref_of(self, uuid: str) -> Ref:
+        """The reference a row decoded now holds to ``uuid`` (a row deleted by the update
+        being applied still answers by its key)."""
+        where = self._key_by_uuid.get(uuid) or self._gone.get(uuid)
+        return Ref(where[1]) if where is not None else foreign_ref(uuid)
 
     def _remember(self, table: str, uuid: str, row: dict) -> None:
         ids = dict(row.get("external_ids", ["map", []])[1])
@@ -131,6 +212,7 @@ class OwnedView:
         where = self._key_by_uuid.pop(uuid, None)
         if where is None:
             return
+        self._gone[uuid] = where
         self._uuid_by_key.pop(where, None)
         self._decoded.pop(where, None)
         self._by_project.get(self._project_by_key.pop(where, None), set()).discard(where)
@@ -309,39 +391,6 @@ class ScopedState:
         return {"op": "wait", "timeout": 0, "table": table,
                 "where": [["_uuid", "==", ["uuid", uuid]]], "columns": ["_version"],
                 "until": "==", "rows": [{"_version": self.view._raw[table][uuid]["_version"]}]}
-
-
-def _modified(old: dict[str, Any], diff: dict[str, Any], types: dict) -> dict[str, Any]:
-    """A row after an ``update2`` ``modify`` (RFC 7047 as extended by ovsdb-server): a
-    scalar column holds its new value; for a set column (optional ones included) the
-    diff holds the elements to add or remove; for a map the pairs to add, to remove
-    (same key and value) or to change (same key, new value)."""
-    row = dict(old)
-    for column, change in diff.items():
-        ctype = types.get(column)
-        before = row.get(column)
-        if ctype is None or ctype.is_scalar:
-            row[column] = change
-        elif ctype.is_map:
-            pairs = {_hashable(k): v for k, v in (before[1] if _tagged(before, "map") else [])}
-            for k, v in change[1]:
-                k = _hashable(k)
-                if k in pairs and pairs[k] == v:
-                    del pairs[k]
-                else:
-                    pairs[k] = v
-            row[column] = ["map", [[list(k) if isinstance(k, tuple) else k, v]
-                                   for k, v in pairs.items()]]
-        else:
-            current = {_hashable(e): e for e in _elements(before)}
-            for element in _elements(change):
-                key = _hashable(element)
-                if key in current:
-                    del current[key]
-                else:
-                    current[key] = element
-            row[column] = ["set", list(current.values())]
-    return row
 
 
 def _tagged(datum: Any, tag: str) -> bool:
