@@ -16,6 +16,8 @@ Three levels, each valid at its own level:
   Use it for the compiler, the reachability model and the backends.
 - :func:`project`: the building block of both, for tests that need a project with a
   given identity, VPC or peers.
+- :func:`expectations` and :func:`worlds_with_expectations`: expectation documents
+  (``netc test``) about a world, alone or placed among its projects, for syntax.
 
 Sizes are kept small (a few subnets, groups, rules and ports) so that a hundred
 examples run in well under a second of generation each.
@@ -28,12 +30,15 @@ from ipaddress import IPv4Address, IPv4Network
 from hypothesis import strategies as st
 
 from netc.config import ExternalSettings, Settings
+from netc.intent.expectation import Expectation, Expectations
 from netc.intent.model import (Dnat, EgressRule, IngressRule, Nat, Port, Project, SecurityGroup,
                                Snat, Subnet, Vpc)
 
 EXTERNAL_CIDR = "203.0.113.0/24"
-WORLD_SETTINGS = Settings(external=ExternalSettings(cidr=EXTERNAL_CIDR, gateway_ip="203.0.113.1"))
-"""Settings under which every :func:`worlds` example checks clean (default pool and sizes)."""
+WORLD_SETTINGS = Settings(external=ExternalSettings(cidr=EXTERNAL_CIDR, gateway_ip="203.0.113.1",
+                                                    gateway_chassis=["chassis-1"]))
+"""Settings under which every :func:`worlds` example checks clean (default pool and sizes),
+with a gateway chassis: without one OVN applies no NAT at all (netc.reach.rownat)."""
 
 AWKWARD_NAMES = ("default", "group", "groups", "port", "project", "subnet", "from", "to", "all",
                  "tcp", "icmp", "on", "ip", "mac", "vm", "peer", "include", "cidr", "dns",
@@ -231,4 +236,95 @@ def worlds(draw: st.DrawFn, max_projects: int = 3) -> list[Project]:
         for p in peers:  # peering must be mutual for cross-tenant remotes to be allowed
             built[p] = built[p].model_copy(
                 update={"peerings": sorted({*built[p].peerings, key})})
+    return built
+
+
+@st.composite
+def expectations(draw: st.DrawFn, world: list[Project]) -> Expectations:
+    """A schema-valid expectation document about ``world``'s ports: endpoints named,
+    wildcarded by port or by project, or (rarely) of another shape; every protocol
+    form, a port or none, either verdict. For syntax tests: its entries need not
+    check clean (a port on icmp, a port 0)."""
+    keys = [f"{p.key}/{port.name}" for p in world for port in p.ports] or ["a/b/c"]
+    endpoints = st.one_of(
+        st.sampled_from(keys), st.sampled_from([f"{p.key}/*" for p in world] or ["a/b/*"]),
+        st.sampled_from([f"{p.org}/*/*" for p in world] or ["a/*/*"]),
+        st.tuples(names, names, names).map("/".join), free_text)
+    protocols = st.one_of(st.sampled_from(("tcp", "udp", "icmp", "all")),
+                          st.integers(0, 255).filter(lambda n: n not in (1, 6, 17)).map(str))
+    entries = st.builds(lambda source, target, protocol, port, verdict: Expectation(
+        **{"from": source, "to": target, "protocol": protocol, "port": port,
+           "verdict": verdict}), endpoints, endpoints, protocols,
+        st.one_of(st.none(), st.integers(0, 70000)), st.sampled_from(("allow", "deny")))
+    return Expectations(expect=draw(st.lists(entries, min_size=1, max_size=4)))
+
+
+@st.composite
+def worlds_with_expectations(draw: st.DrawFn) -> list[Project | Expectations]:
+    """A :func:`worlds` example with one to three expectation documents about it placed
+    among its projects, never two next to each other (the canonical writers make one
+    of those)."""
+    documents: list[Project | Expectations] = list(draw(worlds()))
+    slots = draw(st.lists(st.integers(0, len(documents)), min_size=1, max_size=3, unique=True))
+    projects_only = [d for d in documents if isinstance(d, Project)]
+    for slot in sorted(slots, reverse=True):
+        documents.insert(slot, draw(expectations(projects_only)))
+    return documents
+
+
+@st.composite
+def external_hosts(draw: st.DrawFn, projects: list[Project]) -> str:
+    """An address that may stand for an external host of ``projects`` (the caller drops
+    those inside a VPC): one at or next to an edge of a rule's CIDR, an address of the
+    external network (a NAT address included), or any."""
+    edges = []
+    for project in projects:
+        for group in project.security_groups:
+            for rule in (*group.ingress, *group.egress):
+                remote = getattr(rule, "from_", None) or getattr(rule, "to", None)
+                if remote and not str(remote).startswith("sg:"):
+                    network = IPv4Network(str(remote))
+                    edges += [int(network.network_address), int(network.broadcast_address)]
+    choices = [st.integers(0, 2**32 - 1),
+               st.integers(0, 255).map(lambda n: int(IPv4Address("203.0.113.0")) + n)]
+    if edges:
+        choices.append(st.sampled_from(edges).flatmap(
+            lambda e: st.sampled_from([e - 1, e, e + 1]).filter(lambda n: 0 <= n < 2**32)))
+    return str(IPv4Address(draw(st.one_of(choices))))
+
+
+PUBLISHED_GROUP = "nat-published"
+"""Longer than any name :data:`names` draws, so it never clashes."""
+
+
+@st.composite
+def nat_worlds(draw: st.DrawFn) -> list[Project]:
+    """:func:`worlds` whose DNAT targets are also members of a group with rules toward
+    external hosts (a CIDR outside or around the VPCs, the forwarded ports often), so
+    that questions from and to the external network are allowed about as often as
+    they are denied."""
+    built = []
+    for project in draw(worlds()):
+        targets = {d.internal_ip for d in project.nat.dnat if d.internal_ip}
+        if not targets:
+            built.append(project)
+            continue
+        forwarded = sorted({d.internal_port for d in project.nat.dnat if d.internal_port})
+        remotes = st.one_of(st.sampled_from(["0.0.0.0/0", "198.51.100.0/24", "203.0.113.0/25",
+                                             "192.0.2.7/32", "128.0.0.0/1"]), cidrs())
+        rules = []
+        for kind in (IngressRule, EgressRule):
+            protocol = draw(st.sampled_from(PROTOCOLS))
+            fields: dict = {"protocol": protocol,
+                            "from" if kind is IngressRule else "to": draw(remotes)}
+            if protocol in ("tcp", "udp") and forwarded and draw(st.booleans()):
+                fields["ports"] = draw(st.lists(st.sampled_from(forwarded), min_size=1,
+                                                unique=True))
+            rules.append(kind.model_validate(fields))
+        group = SecurityGroup(name=PUBLISHED_GROUP, ingress=rules[:1], egress=rules[1:])
+        ports = [port.model_copy(update={"security_groups": [
+                     *(port.security_groups or ["default"]), PUBLISHED_GROUP]})
+                 if port.ip in targets else port for port in project.ports]
+        built.append(project.model_copy(update={
+            "security_groups": [*project.security_groups, group], "ports": ports}))
     return built

@@ -304,6 +304,7 @@ def test_compiled_policies_have_no_mismatch():
     rows = compile_world(result.world).rows
     check = check_rows(ClassModel(result.world, port_addresses(rows)), Northbound(rows))
     assert check.pairs > len(check.cells) and not check.mismatches
+    assert check.external_questions > 0 and not check.external  # NAT too (contract 2.8)
 
 
 @pytest.mark.parametrize("address", ["10.1.0.10", "10.1.0.11"])
