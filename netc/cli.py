@@ -596,18 +596,24 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                     "new connection FROM -> TO with the given protocol and port passes, "
                     "naming every rule that allows it, or, when denied, why and the "
                     "smallest change that would allow it (the missing peering, a port "
-                    "added to a rule, or a rule added to a group). Warns on stderr if "
-                    "the compiled rows would decide otherwise. Exit 0 (1 on intent "
-                    "errors or an unknown port).")
+                    "added to a rule, or a rule added to a group). One end may be an "
+                    "external host, external:IP (contract 2.8): from it, the connection "
+                    "must come through a DNAT of the port's project (port forwarding or "
+                    "a floating IP) and an ingress rule whose CIDR covers IP; to it, it "
+                    "leaves by the port's floating IP or the project's SNAT if an egress "
+                    "rule allows it. Warns on stderr if the compiled rows (ACLs, NAT "
+                    "rows, load balancers) would decide otherwise. Exit 0 (1 on intent "
+                    "errors, an unknown port or an address that is no external host's).")
     _add_paths(explain)
-    explain.add_argument("--from", required=True, metavar="ORG/PROJECT/PORT",
-                         help="the port opening the connection")
-    explain.add_argument("--to", required=True, metavar="ORG/PROJECT/PORT",
-                         help="the port it connects to")
+    explain.add_argument("--from", required=True, metavar="ORG/PROJECT/PORT|external:IP",
+                         help="the port opening the connection, or an external host")
+    explain.add_argument("--to", required=True, metavar="ORG/PROJECT/PORT|external:IP",
+                         help="the port it connects to, or an external host")
     explain.add_argument("--protocol", default="tcp", metavar="P",
                          help="tcp (default), udp, icmp, or an IP protocol number")
     explain.add_argument("--port", type=int, metavar="N",
-                         help="destination port (tcp and udp only)")
+                         help="destination port (tcp and udp only), as the destination "
+                              "port sees it: for port forwarding the internal port")
     explain.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS),
                          default="text",
                          help='text (default) or JSON {"verdict", "reasons", "fixes"}'
@@ -621,7 +627,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                     "every rule treats alike: project to project, then class to class, "
                     "with the allowed traffic. Offline, also hold the compiled OVN rows "
                     "(ACLs, port groups, address sets, routers) to it on every class pair "
-                    "for all traffic. With --nb, form the classes from what the Northbound "
+                    "for all traffic; the external network too: each DNAT into a class "
+                    "and each class's way out by SNAT or a floating IP, the NAT rows and "
+                    "load balancers held to the intent. With --nb, form the classes from "
+                    "what the Northbound "
                     "really holds (foreign rows included) and trace a new connection's "
                     "first packet for every class pair with ovn-trace against the "
                     "Southbound northd computed. Any traffic between projects that do not "
