@@ -19,8 +19,10 @@ connection it passed through, whatever its ACLs say; on other switches the reply
 packet meets the ACLs like any packet. The reply takes its own path back, so a
 missing return route shows.
 
-Not modelled (see docs/reach.md): NAT and load balancers (they act on external
-addresses), and conntrack bypasses of router ports.
+Not modelled here (see docs/reach.md): NAT and load balancers, which act only on
+traffic to and from the external network (:mod:`netc.reach.rownat` and
+:meth:`netc.reach.rowmodel.RowModel.deliver_inbound`), and conntrack bypasses of
+router ports.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ for the ACL evaluator and the router walk.
 
 Only tables whose rows the evaluator understands are accepted. Tables that cannot
 change whether one port reaches another (DHCP, NAT toward the external network,
-load balancers on external addresses, gateway chassis...) are ignored; any other
-table raises :class:`UnsupportedRows`, so a new kind of row cannot be silently
-misread as having no effect.
+load balancers on external addresses, gateway chassis...) are left out of port-to-port
+delivery; NAT, load balancers and gateway chassis are read for the external network
+(:mod:`netc.reach.rownat`). Any other table raises :class:`UnsupportedRows`, so a new
+kind of row cannot be silently misread as having no effect.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ WITHOUT_EFFECT = frozenset({"DHCP_Options", "NAT", "Load_Balancer", "Gateway_Cha
                             "HA_Chassis", "HA_Chassis_Group", "NB_Global", "Meter",
                             "Meter_Band", "DNS"})
 """Tables that never decide whether a new connection between two netc ports passes:
-SNAT/DNAT and load balancers act on external addresses, DHCP and DNS on other traffic."""
+SNAT/DNAT and load balancers act on external addresses (:mod:`netc.reach.rownat` reads
+them for the external network), DHCP and DNS on other traffic."""
 PORT_KEY = "netc:port"
 
 

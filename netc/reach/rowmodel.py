@@ -15,6 +15,12 @@ comparison and every route prefix (and the same MAC ones), whose port security
 admits their own addresses alike. The rows cannot tell such ports apart, whoever
 wrote them: foreign port groups and ACLs split classes just as netc's own do.
 
+:meth:`RowModel.deliver_inbound` and :meth:`RowModel.deliver_outbound` do the same
+between a port and an external host: in through each NAT row or load-balancer VIP of
+the port's router (:mod:`netc.reach.rownat`), the external switch judging the packet
+with its external address and port and the port's switch with the internal ones; out
+by the SNAT row the port's address falls under, with its replies back in.
+
 :meth:`RowModel.reachable_switches` bounds where a packet from a switch can go at
 all: the switch itself and the switches of the routers its routers reach through
 static routes (connected routes deliver on their own switch only), so isolation
