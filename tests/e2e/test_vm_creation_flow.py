@@ -34,7 +34,8 @@ from pathlib import Path
 import pytest
 
 from netc.client import (PROTOCOL_ALL, PROTOCOL_ICMP, PROTOCOL_TCP, PROTOCOL_UDP,
-                         SOURCE_TYPE_CIDR, SOURCE_TYPE_SECURITY_GROUP, NetworkClient, PortRange, SecurityRule)
+                         SOURCE_TYPE_CIDR, SOURCE_TYPE_SECURITY_GROUP, NetworkClient,
+                         PortRange, SecurityRule)
 from netc.devtools.sandbox import Sandbox, VmPort
 from netc.devtools.service import ServiceProcess
 from tests.e2e.lab import (addresses, default_gateway, listen, ping, probe, settle,
@@ -46,6 +47,8 @@ pytestmark = [pytest.mark.ovn, pytest.mark.dataplane, pytest.mark.service]
 TENANTS = {"plasma/shop": "plasma-token", "globex/lab": "globex-token"}
 """The two tenants' projects and the bearer token that grants each its own only."""
 SHOP, LAB = "plasma/shop", "globex/lab"
+GUEST_MAC = "02:00:5e:10:00:32"
+"""guest-1's NetworkSpec names its MAC and its IP (the 50th address of its subnet)."""
 LISTENING = {"web-1": {80, 8080, 53}, "ops-1": {22}, "ops-2": {22}, "guest-1": {22}}
 """What each VM serves (TCP and UDP) once it has its address."""
 
@@ -95,13 +98,14 @@ class Cloud:
         org, _, name = project.partition("/")
         return self.clients[project], {"org_id": org, "project_id": name}
 
-    def create_vm(self, name: str, subnet: str, groups: list[str],
-                  vm_id: str | None = None) -> Vm:
-        """The specification's 11.3 for one NIC: CreatePort, plug, DHCP; then serve."""
+    def create_vm(self, name: str, subnet: str, groups: list[str], vm_id: str | None = None,
+                  mac: str | None = None, ip: str | None = None) -> Vm:
+        """The specification's 11.3 for one NIC: CreatePort, plug, DHCP; then serve.
+        ``mac`` and ``ip`` are the NetworkSpec's optional ones (None: the service's)."""
         project = subnet.rpartition("/")[0]
         client, ids = self.api(project)
         port = client.create_port(**ids, subnet_id=self.subnets[subnet].id, vm_id=vm_id,
-                                  security_group_ids=groups)
+                                  security_group_ids=groups, mac_address=mac, ip_address=ip)
         nic = self.sandbox.add_vm_port(name, port.id, port.mac_address, None)
         self.sandbox.wait_port_up(port.id)  # the iface-id named a logical port, now bound
         settle(self.sandbox)
@@ -162,7 +166,9 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
                                      ingress_rules=EVERYWHERE)
         cloud.create_vm("web-1", f"{SHOP}/app", [f"{SHOP}/web"], vm_id="vm-web-1")
         cloud.create_vm("ops-1", f"{SHOP}/default", ["ops"], vm_id="vm-ops-1")
-        cloud.create_vm("guest-1", f"{LAB}/default", ["open"], vm_id="vm-guest-1")
+        guest_ip = str(IPv4Network(cloud.subnets[f"{LAB}/default"].cidr)[50])
+        cloud.create_vm("guest-1", f"{LAB}/default", ["open"], vm_id="vm-guest-1",
+                        mac=GUEST_MAC, ip=guest_ip)
         yield cloud
     finally:
         stop_listeners(cloud.listeners)
@@ -189,6 +195,16 @@ def test_createport_returns_a_port_that_ovn_has_and_binds(cloud: Cloud, name: st
     assert lsp["addresses"] == f"{port.mac_address} {port.ip_address}"
     assert dict(lsp["external_ids"][1])["netc:vm"] == port.vm_id == f"vm-{name}"
     assert lsp["up"] is True  # bound through the iface-id = the returned port id
+
+
+def test_createport_allocates_or_keeps_the_address(cloud: Cloud) -> None:
+    """Without an address a port gets its subnet's lowest free one (the network and
+    the gateway are reserved); a MAC and an IP the VM manager gives are kept."""
+    for name, subnet in (("web-1", f"{SHOP}/app"), ("ops-1", f"{SHOP}/default")):
+        assert cloud.vms[name].port.ip_address == str(IPv4Network(cloud.subnets[subnet].cidr)[2])
+    port = cloud.vms["guest-1"].port
+    subnet = IPv4Network(cloud.subnets[f"{LAB}/default"].cidr)
+    assert (port.mac_address, port.ip_address) == (GUEST_MAC, str(subnet[50]))
 
 
 @pytest.mark.parametrize("name", ["web-1", "ops-1", "guest-1"])
