@@ -13,6 +13,7 @@ from typing import Mapping
 from netc.config import Settings
 from netc.gc_pause import gc_paused
 from netc.diagnostics import Diagnostics
+from netc.intent.expectation import ExpectationDocument
 from netc.intent.source import Document
 from netc.intent.sources import load_documents
 from netc.ir.checks import DATABASE_CHECKS, run_checks
@@ -48,10 +49,13 @@ def check_documents(documents: list[Document], settings: Settings, diagnostics: 
 @gc_paused()
 def check_paths(paths: list[str], settings: Settings,
                 diagnostics: Diagnostics | None = None,
-                existing_vpcs: Mapping[str, IPv4Network] | None = None) -> FrontEndResult:
-    """Load and check every intent file under ``paths``."""
+                existing_vpcs: Mapping[str, IPv4Network] | None = None,
+                expectations: list[ExpectationDocument] | None = None) -> FrontEndResult:
+    """Load and check every intent file under ``paths``; its expectation documents go
+    to ``expectations`` when given (``netc check`` and ``netc test`` check them
+    against the world, netc.expect), and are skipped otherwise."""
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    documents = load_documents(paths, diagnostics)
+    documents = load_documents(paths, diagnostics, expectations)
     return check_documents(documents, settings, diagnostics, existing_vpcs)
 
 

@@ -1,7 +1,8 @@
 """Write intent models as canonical DSL: one spelling per intent, read back unchanged.
 
 Canonical means: statements in the model's order (vpc, subnets, groups, ports, snat,
-dnat, peers), two-space indents, a blank line between projects, every rule with its
+dnat, peers), two-space indents, a blank line between projects (and between a project
+and a run of ``expect`` statements), every rule with its
 protocol and its remote, and a value bare only when the lexer reads it back as the
 same kind of token; otherwise it is a JSON-style quoted string. Which words are
 keywords and what a bare name, address or MAC looks like are read from the grammar
@@ -18,6 +19,7 @@ from typing import Iterable
 from lark.lexer import PatternStr
 
 from netc.grammar.parser import dsl_parser
+from netc.intent.expectation import WILDCARD, Expectation, Written
 from netc.intent.model import Dnat, Port, Project, Rule, SecurityGroup, Subnet, Vpc
 
 INDENT = "  "
@@ -168,7 +170,22 @@ def project_lines(project: Project) -> list[str]:
     return [f"{head} {{", *(INDENT + line for line in body), "}"]
 
 
-def to_dsl(projects: Iterable[Project]) -> str:
-    """The canonical DSL text of ``projects`` (empty for none)."""
-    blocks = ["\n".join(project_lines(p)) + "\n" for p in projects]
+def _endpoint(text: str) -> str:
+    """``acme/web/*`` bare when every part is a bare name or ``*``, else one quoted string."""
+    if all(p == WILDCARD or _bare("NAME", p) for p in text.split("/")):
+        return text
+    return quote(text)
+
+
+def expectation_line(entry: Expectation) -> str:
+    line = (f"expect {entry.verdict} {_endpoint(entry.from_)} -> {_endpoint(entry.to)} "
+            f"{entry.protocol}")
+    return line if entry.port is None else f"{line} {entry.port}"
+
+
+def to_dsl(documents: Iterable[Written]) -> str:
+    """The canonical DSL text of ``documents``, projects and expectation documents
+    (empty for none)."""
+    blocks = ["\n".join(project_lines(d) if isinstance(d, Project)
+                        else map(expectation_line, d.expect)) + "\n" for d in documents]
     return "\n".join(blocks)

@@ -7,11 +7,15 @@ from __future__ import annotations
 from lark import Tree
 
 from netc.diagnostics import Diagnostics
-from netc.grammar.parser import parse_projects, parse_with_comments
+from netc.grammar.parser import parse_documents, parse_with_comments
+from netc.intent.expectation import EXPECT_KEY
 from netc.intent.layout import Anchor, Layout, make_comments
 from netc.intent.source import Path
 
 INDENT = 2
+_UNWRITTEN = {(), (EXPECT_KEY,)}
+"""Paths an expectation document answers but writes no statement of: a comment about
+them goes to its statements."""
 _TOP = {"subnet": ("subnets",), "port": ("ports",), "snat": ("nat", "snat"),
         "dnat": ("nat", "dnat"), "peer": ("peerings",)}
 
@@ -27,11 +31,19 @@ def dsl_layout(text: str) -> Layout:
     tree, tokens = parse_with_comments(text)
     lines = text.split("\n")
     anchors: list[Anchor] = []
-    for doc, project in enumerate(tree.children):
-        anchors.append(_anchor(doc, (), project, block=True))
+    doc, expectations = -1, 0
+    for top in tree.children:
+        if top.data == "expect":  # a run of them is one document
+            if not expectations:
+                doc += 1
+            anchors.append(_anchor(doc, (EXPECT_KEY, expectations), top))
+            expectations += 1
+            continue
+        doc, expectations = doc + 1, 0
+        anchors.append(_anchor(doc, (), top, block=True))
         counts: dict[Path, int] = {}
         groups = 0
-        for statement in project.children[2:]:
+        for statement in top.children[2:]:
             kind = statement.data
             if kind == "vpc":
                 anchors.append(_anchor(doc, ("vpc",), statement))
@@ -53,8 +65,8 @@ def dsl_layout(text: str) -> Layout:
                 counts[prefix] = index + 1
                 anchors.append(_anchor(doc, prefix + (index,), statement))
     present = {(doc, path) for doc, (_, table) in
-               enumerate(parse_projects(text, "<fmt>", Diagnostics()))
-               for path in table.positions}
+               enumerate(parse_documents(text, "<fmt>", Diagnostics()))
+               for path in table.positions if path not in _UNWRITTEN}
     present |= {(a.doc, a.path) for a in anchors}
     comments = make_comments(lines, [(t.line, t.column) for t in tokens])
     return Layout("dsl", lines, anchors, comments, present)

@@ -22,6 +22,8 @@ from pydantic import ValidationError
 
 from netc.diagnostics import Code, Diagnostics, Location
 from netc.grammar.errors import explain
+from netc.intent.expectation import (EXPECT_KEY, Loaded, is_expectation_document,
+                                     read_expectations)
 from netc.intent.model import Project
 from netc.intent.salvage import salvage
 from netc.intent.schema_errors import report_validation_error
@@ -67,7 +69,7 @@ def dsl_parser() -> Lark:
 
 def parse_with_comments(text: str) -> tuple[Tree, list[Token]]:
     """The parse tree of ``text`` and its COMMENT tokens, in order (raises on syntax
-    errors: for texts that :func:`parse_projects` accepted)."""
+    errors: for texts that :func:`parse_documents` accepted)."""
     _comment_sink.tokens = tokens = []
     try:
         return dsl_parser().parse(text), tokens
@@ -311,13 +313,53 @@ class _Builder(Transformer):
             statement.place((key, len(entries)), positions)
             entries.append(statement.data)
 
-    def start(self, meta, children):
+    # expectations (netc.intent.expectation)
+    def verdict(self, meta, children):
+        return Value(str(children[0]), _position(children[0]))
+
+    wildcard = verdict
+
+    def endpoint(self, meta, children):
+        return Value("/".join(str(part.value) for part in children), children[0].at)
+
+    def traffic(self, meta, children):
         return children
 
+    def expect(self, meta, children):
+        verdict, source, target, traffic = children
+        node = Node("expect", (meta.line, meta.column), {"from": source.value, "to": target.value},
+                    {("from",): source.at, ("to",): target.at})
+        for key, value in zip(("protocol", "port"), traffic or ()):
+            if value is not None:
+                node.data[key] = value.value
+                node.positions[(key,)] = value.at
+        node.data["verdict"] = verdict.value
+        node.positions[("verdict",)] = verdict.at
+        return node
 
-def parse_projects(text: str, file: str,
-                   diagnostics: Diagnostics) -> list[tuple[dict, PositionTable]]:
-    """Each project block of ``text`` as YAML-shaped data with its positions.
+    def start(self, meta, children):
+        """The documents in order: each project, and each run of ``expect`` statements
+        as one expectation document."""
+        documents: list[tuple[dict, dict | PositionTable]] = []
+        run: list[dict] | None = None
+        for child in children:
+            if not isinstance(child, Node):
+                documents.append(child)
+                run = None
+                continue
+            if run is None:
+                run = []
+                documents.append(({EXPECT_KEY: run}, {(): child.at, (EXPECT_KEY,): child.at}))
+            child.place((EXPECT_KEY, len(run)), documents[-1][1])
+            run.append(child.data)
+        return [(data, where if isinstance(where, PositionTable)
+                 else PositionTable(self.file, where)) for data, where in documents]
+
+
+def parse_documents(text: str, file: str,
+                    diagnostics: Diagnostics) -> list[tuple[dict, PositionTable]]:
+    """Each document of ``text`` (a project block, a run of expectations) as
+    YAML-shaped data with its positions.
 
     A syntax error is reported once, in words, and the file yields nothing.
     """
@@ -341,9 +383,24 @@ def parse_projects(text: str, file: str,
 
 def load_dsl(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
     """Every project of a ``.netc`` file; problems go to ``diagnostics``. A project with
-    schema errors comes back salvaged (``Document.withheld`` set), to be checked."""
-    documents: list[Document] = []
-    for data, source in parse_projects(text, file, diagnostics):
+    schema errors comes back salvaged (``Document.withheld`` set), to be checked.
+    Expectations are skipped unread."""
+    return _load(text, file, diagnostics, expectations=False)  # type: ignore[return-value]
+
+
+def read_dsl(text: str, file: str, diagnostics: Diagnostics) -> list[Loaded]:
+    """Every document of a ``.netc`` file in order: the projects as :func:`load_dsl`
+    gives them, and the expectation documents, checked against their schema."""
+    return _load(text, file, diagnostics, expectations=True)
+
+
+def _load(text: str, file: str, diagnostics: Diagnostics, expectations: bool) -> list[Loaded]:
+    documents: list[Loaded] = []
+    for data, source in parse_documents(text, file, diagnostics):
+        if is_expectation_document(data):
+            if expectations:
+                documents.append(read_expectations(data, source, diagnostics))
+            continue
         try:
             project = Project.model_validate(data)
         except ValidationError as exc:

@@ -33,6 +33,7 @@ from typing import Iterable, Literal
 import yaml
 
 from netc.diagnostics import Code, Diagnostics, Location
+from netc.intent.expectation import EXPECT_KEY
 from netc.intent.source import Path
 
 Kind = Literal["leading", "trailing", "closing", "brace"]
@@ -181,9 +182,30 @@ def _attach_dsl_line(layout: Layout, comment: Comment, by_line, starts) -> Place
             return Placed(comment, "leading", following.doc, following.path)
         return Placed(comment, "closing", block.doc, block.path)
     following = _next_start(comment, by_line, starts)
+    closing = _closing_expectations(layout, comment, following)
+    if closing is not None:
+        return closing
     if following is not None:
         return Placed(comment, "leading", following.doc, following.path)
     return Placed(comment, "closing", None)
+
+
+def _closing_expectations(layout: Layout, comment: Comment,
+                          following: Anchor | None) -> Placed | None:
+    """A comment right below the last ``expect`` statement of a run (only comments
+    between them) closes that expectation document: a run has no brace to keep its
+    closing comments in, so the writers put them there, and there they must be read
+    back as such, not as leading the next document."""
+    ended = [a for a in layout.anchors if a.end_line < comment.line]
+    if not ended:
+        return None
+    last = max(ended, key=lambda a: a.end_line)
+    if last.path[:1] != (EXPECT_KEY,) or (following is not None and following.doc == last.doc):
+        return None
+    if any(not line.lstrip().startswith("#")
+           for line in layout.lines[last.end_line:comment.line - 1]):
+        return None
+    return Placed(comment, "closing", last.doc, (EXPECT_KEY,))
 
 
 def _attach_yaml_line(layout: Layout, comment: Comment, by_line, starts) -> Placed:

@@ -1,12 +1,14 @@
-"""Find intent files under the given paths and load every project they hold."""
+"""Find intent files under the given paths and load every project they hold (and,
+when asked, every expectation document)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from netc.diagnostics import Code, Diagnostics, Location
+from netc.intent.expectation import ExpectationDocument, Loaded
 from netc.intent.source import Document
-from netc.intent.yaml_loader import load_yaml
+from netc.intent.yaml_loader import load_yaml, read_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DSL_SUFFIX = ".netc"
@@ -30,11 +32,20 @@ def find_intent_files(paths: list[str], diagnostics: Diagnostics) -> list[Path]:
 
 
 def load_text(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
-    """Parse one file's text by its suffix: DSL for ``.netc``, YAML otherwise."""
+    """Parse one file's text by its suffix: DSL for ``.netc``, YAML otherwise. Only
+    the projects: expectation documents are skipped unread."""
     if file.endswith(DSL_SUFFIX):
         from netc.grammar.parser import load_dsl
         return load_dsl(text, file, diagnostics)
     return load_yaml(text, file, diagnostics)
+
+
+def read_text(text: str, file: str, diagnostics: Diagnostics) -> list[Loaded]:
+    """Every document of one file's text in order, expectation documents included."""
+    if file.endswith(DSL_SUFFIX):
+        from netc.grammar.parser import read_dsl
+        return read_dsl(text, file, diagnostics)
+    return read_yaml(text, file, diagnostics)
 
 
 def read_source(path: Path, diagnostics: Diagnostics) -> str | None:
@@ -55,11 +66,18 @@ def read_source(path: Path, diagnostics: Diagnostics) -> str | None:
         return None
 
 
-def load_documents(paths: list[str], diagnostics: Diagnostics) -> list[Document]:
-    """Every project written in the files and folders of ``paths``."""
+def load_documents(paths: list[str], diagnostics: Diagnostics,
+                   expectations: list[ExpectationDocument] | None = None) -> list[Document]:
+    """Every project written in the files and folders of ``paths``; their expectation
+    documents go to ``expectations`` when it is given (and are skipped otherwise)."""
     documents: list[Document] = []
     for path in find_intent_files(paths, diagnostics):
         text = read_source(path, diagnostics)
-        if text is not None:
+        if text is None:
+            continue
+        if expectations is None:
             documents.extend(load_text(text, str(path), diagnostics))
+            continue
+        for item in read_text(text, str(path), diagnostics):
+            (documents if isinstance(item, Document) else expectations).append(item)
     return documents

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from netc.diagnostics import Code, Diagnostics, Location
+from netc.intent.expectation import Loaded, is_expectation_document, read_expectations
 from netc.intent.model import Project
 from netc.intent.salvage import salvage
 from netc.intent.schema_errors import report_validation_error
@@ -216,8 +217,19 @@ class _Builder:
 
 def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
     """Every project document of ``text``; problems go to ``diagnostics``. A document
-    with schema errors comes back salvaged (``Document.withheld`` set), to be checked."""
-    documents: list[Document] = []
+    with schema errors comes back salvaged (``Document.withheld`` set), to be checked.
+    Expectation documents are skipped unread (netc.intent.expectation)."""
+    return _load(text, file, diagnostics, expectations=False)  # type: ignore[return-value]
+
+
+def read_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Loaded]:
+    """Every document of ``text`` in file order: the projects as :func:`load_yaml`
+    gives them, and the expectation documents, checked against their schema."""
+    return _load(text, file, diagnostics, expectations=True)
+
+
+def _load(text: str, file: str, diagnostics: Diagnostics, expectations: bool) -> list[Loaded]:
+    documents: list[Loaded] = []
     builder = _Builder(file, diagnostics)
     try:
         if _too_deep(text, file, diagnostics):
@@ -228,6 +240,10 @@ def load_yaml(text: str, file: str, diagnostics: Diagnostics) -> list[Document]:
             if data is None:
                 continue  # an empty document, e.g. a trailing '---'
             source = YamlSourceMap(file, text, index, root)
+            if is_expectation_document(data):
+                if expectations:
+                    documents.append(read_expectations(data, source, diagnostics))
+                continue
             if not isinstance(data, dict):
                 diagnostics.error(Code.SCHEMA_ERROR,
                                   "a document must be a mapping with 'org' and 'project'",

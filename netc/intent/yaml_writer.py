@@ -1,6 +1,7 @@
 """Write intent models as canonical YAML: what ``netc fmt --to yaml`` prints.
 
-Canonical means: one document per project separated by ``---``, keys in the order of
+Canonical means: one document per project (or expectation document) separated by
+``---``, keys in the order of
 the contract, defaults left out (``dhcp: true``, a port's ``subnet: default``, a DNAT
 ``protocol: tcp``, empty lists, absent values) except that every rule keeps its
 ``protocol`` and its ``from``/``to`` so that it reads as a rule; lists of plain values
@@ -18,6 +19,7 @@ from typing import Iterable
 
 import yaml
 
+from netc.intent.expectation import EXPECT_KEY, Expectation, Expectations, Written
 from netc.intent.model import Dnat, Port, Project, Rule, SecurityGroup, Subnet
 
 WIDTH = 1 << 16
@@ -50,7 +52,14 @@ class _Dumper(yaml.SafeDumper):
         return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
+class _Flow(dict):
+    """A mapping always written in flow style (``{from: a, to: b}``)."""
+
+
 _Dumper.add_representer(str, _Dumper.represent_str)
+_Dumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data,
+                                                         flow_style=True))
 _Dumper.add_representer(list, _Dumper.represent_list)
 _Dumper.add_representer(
     _DoubleQuoted, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str",
@@ -136,9 +145,26 @@ def project_document(project: Project) -> dict:
     return data
 
 
-def to_yaml(projects: Iterable[Project]) -> str:
-    """The canonical YAML text of ``projects`` (empty for none)."""
-    documents = [project_document(p) for p in projects]
+def _expectation(entry: Expectation) -> _Flow:
+    data = _Flow({"from": entry.from_, "to": entry.to,
+                  "protocol": int(entry.protocol) if entry.protocol.isdigit() else entry.protocol})
+    if entry.port is not None:
+        data["port"] = entry.port
+    data["verdict"] = entry.verdict
+    return data
+
+
+def expectation_document(document: Expectations) -> dict:
+    """An expectation document's data: one flow mapping per entry, as the contract
+    writes them."""
+    return {EXPECT_KEY: [_expectation(e) for e in document.expect]}
+
+
+def to_yaml(documents: Iterable[Written]) -> str:
+    """The canonical YAML text of ``documents``, projects and expectation documents
+    (empty for none)."""
+    documents = [project_document(d) if isinstance(d, Project) else expectation_document(d)
+                 for d in documents]
     if not documents:
         return ""
     return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True,

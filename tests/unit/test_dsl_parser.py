@@ -166,7 +166,7 @@ SYNTAX_ERRORS = [
     ("project a/b { group g { ingress tcp 80 form 10.0.0.0/8 } }", 1, 40,
      ["did you mean 'from'?"]),
     ("projekt a/b {}", 1, 1, ["did you mean 'project'?"]),
-    ("project a/b { } }", 1, 17, ["expected one of 'project' or the end of the file"]),
+    ("project a/b { } }", 1, 17, ["expected one of 'expect', 'project' or the end of the file"]),
     ("project a/b { dnat 203.0.113.11 => 10.1.0.2 }", 1, 33, ["'->' or ':'"]),
     ('project a/b { group g "bad \\q" {} }', 1, 23, ["bad escape"]),
     ('project a/b { group g "\\ud800" {} }', 1, 23, ["lone surrogate"]),

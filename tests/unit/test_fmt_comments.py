@@ -17,9 +17,10 @@ from netc.cli import main
 from netc.diagnostics import Code, Diagnostics
 from netc.grammar.fmt import format_file
 from netc.grammar.formatter import to_dsl
-from netc.intent.sources import DSL_SUFFIX, YAML_SUFFIXES, load_text
+from netc.intent.source import Document
+from netc.intent.sources import DSL_SUFFIX, YAML_SUFFIXES, read_text
 from netc.intent.yaml_writer import to_yaml
-from tests.strategies import worlds
+from tests.strategies import worlds_with_expectations
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for tree in ("policies", "examples-dsl") for p in (REPO / tree).rglob("*")
@@ -65,10 +66,15 @@ def test_example_policies_convert_with_every_comment(path, tmp_path):
 
 
 def _models(text: str, name: str) -> list:
+    """The projects and the expectation entries of a text, in order."""
     diagnostics = Diagnostics()
-    documents = load_text(text, name, diagnostics)
+    documents = read_text(text, name, diagnostics)
     assert not diagnostics.has_errors
-    return [d.project for d in documents]
+    models: list = []
+    for document in documents:
+        models += [document.project] if isinstance(document, Document) \
+            else document.expectations.expect
+    return models
 
 
 def test_check_passes_on_the_examples(capsys):
@@ -200,7 +206,7 @@ def test_write_keeps_comments(tmp_path):
     assert path.read_text() == "project acme/web {\n  port a on default  # the port\n}\n"
 
 
-# --- hypothesis: canonical files of random worlds with random comments ----------------------
+# --- hypothesis: canonical files of random worlds (and expectations) with random comments-----------------
 
 comment_texts = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "Zs"),
                                       exclude_characters="\r\n\x85\u2028\u2029"),
@@ -209,8 +215,8 @@ comment_texts = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", 
 
 @st.composite
 def commented(draw, syntax: str):
-    projects = draw(worlds())
-    text = (to_yaml if syntax == "yaml" else to_dsl)(projects)
+    documents = draw(worlds_with_expectations())
+    text = (to_yaml if syntax == "yaml" else to_dsl)(documents)
     lines = text.rstrip("\n").split("\n")  # not splitlines(): a quoted U+2028 is no line end
     out = []
     for line in lines:

@@ -55,6 +55,12 @@ INVALID_DOCUMENTS = {
         {"external_ip": "203.0.113.10", "external_port": 80, "internal_ip": "10.1.0.10",
          "internal_port": 80, "protocol": "icmp"}]}},
     "peerings not a list": {**MINIMAL, "peerings": "acme/db"},
+    "expectation with a bad verdict": {"expect": [{"from": "a/b/c", "to": "a/b/d",
+                                                   "verdict": "maybe"}]},
+    "expectation with a bad protocol": {"expect": [{"from": "a/b/c", "to": "a/b/d",
+                                                    "protocol": "sctp", "verdict": "deny"}]},
+    "expectation without to": {"expect": [{"from": "a/b/c", "verdict": "deny"}]},
+    "expectations beside a project": {**MINIMAL, "expect": []},
 }
 
 CHECKED_SHAPES = {
@@ -114,3 +120,10 @@ def test_schema_accepts_a_one_to_one_dnat(validator):
 
 def test_schema_accepts_the_minimal_document(validator):
     assert validator.is_valid(MINIMAL)
+
+
+def test_schema_accepts_an_expectation_document(validator):
+    assert validator.is_valid({"expect": [
+        {"from": "acme/web/web-1", "to": "acme/db/*", "protocol": "tcp", "port": 5432,
+         "verdict": "allow"},
+        {"from": "acme/*/*", "to": "globex/*/*", "protocol": 47, "verdict": "deny"}]})
