@@ -51,15 +51,16 @@ def _add_remote(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from netc.frontend import check_paths
+    from netc.expect.command import check_with_expectations
 
     diagnostics = Diagnostics()
     settings = load_settings(args.config, diagnostics)
-    result = check_paths(args.paths, settings, diagnostics)
+    result, expectations = check_with_expectations(args.paths, settings, diagnostics)
     print_diagnostics(result.diagnostics, args.format)
     if args.format == "text" and result.ok:
         print(f"ok: {len(result.world.projects)} project(s), "
-              f"{sum(len(p.ports) for p in result.world.projects.values())} port(s)",
+              f"{sum(len(p.ports) for p in result.world.projects.values())} port(s)"
+              + (f", {len(expectations)} expectation(s)" if expectations else ""),
               file=sys.stderr)
     return 0 if result.ok else 1
 
@@ -233,6 +234,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from netc.reach.commands import verify_command
 
     return verify_command(args)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from netc.expect.command import test_command
+
+    return test_command(args)
 
 
 # -- the live commands: plan --nb and apply ------------------------------------------
@@ -650,6 +657,44 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                         help="text (default), JSON, or Graphviz dot (the matrix only)"
                              + _REVIEW_HELP)
     verify.set_defaults(func=cmd_verify)
+
+    test = commands.add_parser(
+        "test", help="run the reachability expectations found among the intent files",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Answer every expectation document among PATH (a YAML document with\n"
+                    "a top-level `expect` list, or `expect` statements in the DSL) by the\n"
+                    "meaning of the intent, as netc verify and netc explain do. A failed\n"
+                    "expectation prints the pair, the traffic, the expected and actual\n"
+                    "verdict and the rules that decide it; for a wildcard, the first\n"
+                    "failing pair and how many fail. --golden also compares the whole\n"
+                    "verify matrix with FILE (--update rewrites it).\n"
+                    "Exit 0 when all hold, 1 when any fails or on errors.",
+        epilog="an expectation document (policies/acme/expect.yaml):\n"
+               "  expect:\n"
+               "    - {from: acme/web/web-1, to: acme/db/pg-1, protocol: tcp, port: 5432, "
+               "verdict: allow}\n"
+               "    - {from: \"acme/web/*\", to: \"globex/*/*\", protocol: all, "
+               "verdict: deny}   # every pair\n"
+               "the same in the DSL (expect.netc):\n"
+               "  expect allow acme/web/web-1 -> acme/db/pg-1 tcp 5432\n"
+               "  expect deny acme/web/* -> globex/*/* all\n"
+               "examples:\n"
+               "  netc test policies/                               run the expectations\n"
+               "  netc test policies/ --golden matrix.txt --update  snapshot the matrix\n"
+               "  netc test policies/ --golden matrix.txt --junit report.xml   in CI")
+    _add_paths(test)
+    test.add_argument("--golden", metavar="FILE",
+                      help="also compare the whole verify matrix (classes, their ports, "
+                           "the traffic between them) with FILE, and show the diff")
+    test.add_argument("--update", action="store_true",
+                      help="with --golden: rewrite FILE with the matrix instead")
+    test.add_argument("--junit", metavar="FILE",
+                      help="write JUnit XML: a testcase per expectation, the golden "
+                           "comparison as one more")
+    test.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS), default="text",
+                      help="text (default: failures on stdout, the summary on stderr) or "
+                           "JSON" + _REVIEW_HELP)
+    test.set_defaults(func=cmd_test)
 
     serve = commands.add_parser(
         "serve", help="serve the gRPC NetworkService (a VM manager's way in)",

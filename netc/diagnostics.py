@@ -54,6 +54,8 @@ class Code(StrEnum):
     RULE_SHADOWED = "RULE_SHADOWED"
     SG_UNUSED = "SG_UNUSED"
     OPEN_TO_WORLD = "OPEN_TO_WORLD"
+    # Expectations (netc test)
+    PORT_NOT_FOUND = "PORT_NOT_FOUND"
     # netc fmt
     COMMENT_MOVED = "COMMENT_MOVED"
     # Backends and service

@@ -3,7 +3,8 @@
 A case is one intent file ``NAME.yaml`` / ``NAME.netc``, or a folder ``NAME/`` of
 files with an optional ``netc.toml``; ``NAME.expected`` holds the rendered
 diagnostics, one per line, with paths relative to tests/golden/check/. The cases run
-through :func:`netc.frontend.check_paths`, the same front end as ``netc check``.
+through :func:`netc.expect.command.check_with_expectations`, the same front end as
+``netc check`` (the intent, and its expectation documents against it).
 ``pytest --update-golden`` rewrites the expectations for review.
 """
 
@@ -16,7 +17,7 @@ import pytest
 
 from netc.config import DEFAULT_CONFIG_NAME, load_settings
 from netc.diagnostics import Code, Diagnostics
-from netc.frontend import check_paths
+from netc.expect.command import check_with_expectations
 from netc.intent.sources import INTENT_SUFFIXES
 from tests.conftest import GOLDEN
 from tests.golden_files import assert_golden
@@ -40,7 +41,8 @@ def render_case(case: Path) -> str:
     config = case / DEFAULT_CONFIG_NAME
     settings = load_settings(str(config.relative_to(CASES_DIR)) if config.exists() else None,
                              diagnostics)
-    result = check_paths([str(case.relative_to(CASES_DIR))], settings, diagnostics)
+    result, _ = check_with_expectations([str(case.relative_to(CASES_DIR))], settings,
+                                        diagnostics)
     return "".join(d.render() + "\n" for d in result.diagnostics)
 
 

@@ -1,6 +1,7 @@
 """Fuzz the front end: mutated valid files yield diagnostics, never an exception.
 
-Seeds are the clean golden inputs and the example policies (YAML and DSL twins). A mutation
+Seeds are the clean golden inputs and the example policies (YAML and DSL twins, their
+expectation documents included). A mutation
 deletes, duplicates or truncates lines, swaps or inserts characters (unicode and
 control characters included), or replaces a value with one of the wrong type, a huge
 number or odd text. Whatever comes out, the front end (loader, IR, every check) must
@@ -24,7 +25,9 @@ from netc.config import ExternalSettings, Settings
 from netc.diagnostics import Code, Diagnostic, Diagnostics
 from netc.frontend import check_documents
 from netc.intent.source import Document
-from netc.intent.sources import DSL_SUFFIX, INTENT_SUFFIXES, YAML_SUFFIXES, load_text
+from netc.expect.cases import check_expectations
+from netc.intent.sources import (DSL_SUFFIX, INTENT_SUFFIXES, YAML_SUFFIXES, load_text,
+                                 read_text)
 from tests.conftest import GOLDEN, REPO
 
 SETTINGS = Settings(external=ExternalSettings(cidr="203.0.113.0/24", gateway_ip="203.0.113.1"))
@@ -161,11 +164,20 @@ def mutated(draw, seeds: list[tuple[str, str]]) -> tuple[str, str]:
     return name, text
 
 
+def front_end(name: str, text: str, diagnostics: Diagnostics) -> list:
+    """The whole front end on one text and its neighbours: loader, IR, every check, and
+    the text's expectation documents checked against that world (as ``netc check``)."""
+    loaded = read_text(text, name, diagnostics)
+    projects = [d for d in loaded if isinstance(d, Document)]
+    result = check_documents(projects + NEIGHBOURS[name], SETTINGS, diagnostics)
+    check_expectations(result.world, [d for d in loaded if not isinstance(d, Document)],
+                       diagnostics)
+    return loaded
+
+
 def assert_only_diagnostics(name: str, text: str) -> None:
-    """The whole front end on one text and its neighbours: loader, IR and every check."""
     diagnostics = Diagnostics()
-    documents = load_text(text, name, diagnostics)
-    check_documents(documents + NEIGHBOURS[name], SETTINGS, diagnostics)
+    front_end(name, text, diagnostics)
     for diagnostic in diagnostics:
         assert isinstance(diagnostic, Diagnostic)
         assert isinstance(diagnostic.code, Code)
@@ -187,9 +199,7 @@ def test_seeds_are_clean(seeds):
     """Mutations start from worlds that check clean, so what they find is theirs."""
     for name, text in seeds:
         diagnostics = Diagnostics()
-        documents = load_text(text, name, diagnostics)
-        assert documents, name
-        check_documents(documents + NEIGHBOURS[name], SETTINGS, diagnostics)
+        assert front_end(name, text, diagnostics), name
         assert [d.render() for d in diagnostics] == []
 
 
