@@ -15,8 +15,8 @@ from pathlib import Path
 
 from netc.config import Settings, load_settings
 from netc.diagnostics import Diagnostics
-from netc.frontend import FrontEndResult, check_paths
 from netc.expect.cases import Case, check_expectations
+from netc.frontend import FrontEndResult, check_paths
 from netc.intent.expectation import ExpectationDocument
 from netc.terminal import print_diagnostics
 

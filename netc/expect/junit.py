@@ -19,12 +19,8 @@ def junit_xml(outcomes: list[Outcome], golden: GoldenResult | None, seconds: flo
         case = ET.Element("testcase", classname=where.file,
                           name=f"{outcome.case.title} ({where})")
         if not outcome.holds:
-            failure = outcome.failure
-            actual = "deny" if outcome.case.allow else "allow"
             ET.SubElement(case, "failure", type="ExpectationFailed",
-                          message=f"{failure.src} -> {failure.dst} {failure.traffic}: "
-                                  f"expected {outcome.case.expectation.verdict}, actual "
-                                  f"{actual}").text = outcome.explanation()
+                          message=outcome.summary).text = outcome.explanation()
         cases.append(case)
     if golden is not None:
         case = ET.Element("testcase", classname=golden.path, name=f"golden matrix {golden.path}")

@@ -48,6 +48,22 @@ class Outcome:
     def holds(self) -> bool:
         return self.failure is None
 
+    @property
+    def actual(self) -> str:
+        """The verdict the intent gives the first failing pair (the expected one when
+        the expectation holds)."""
+        verdict = self.case.expectation.verdict
+        return verdict if self.holds else {"allow": "deny", "deny": "allow"}[verdict]
+
+    @property
+    def summary(self) -> str:
+        """``FROM -> TO TRAFFIC: expected deny, actual allow`` of the first failing pair."""
+        failure = self.failure
+        if failure is None:
+            return ""
+        return (f"{failure.src} -> {failure.dst} {failure.traffic}: expected "
+                f"{self.case.expectation.verdict}, actual {self.actual}")
+
     def to_json(self) -> dict:
         case = self.case
         data: dict = {"expectation": case.title, "file": case.location.file,
@@ -57,8 +73,7 @@ class Outcome:
             failure = self.failure
             data["first_failure"] = {
                 "from": failure.src, "to": failure.dst, "traffic": str(failure.traffic),
-                "expected": case.expectation.verdict,
-                "actual": "deny" if case.allow else "allow",
+                "expected": case.expectation.verdict, "actual": self.actual,
                 "allowed": failure.allowed.labels(),
                 "reasons": [reason.to_json() for reason in failure.reasons]}
         return data
@@ -69,15 +84,13 @@ class Outcome:
         failure, case = self.failure, self.case
         if failure is None:
             return ""
-        actual = "deny" if case.allow else "allow"
-        head = (f"{failure.src} -> {failure.dst} {failure.traffic}: expected "
-                f"{case.expectation.verdict}, actual {actual}")
+        head = self.summary
         if case.traffic != TrafficSet.of_traffic(failure.traffic):
             head += f" (of {case.traffic_label}, the pair may open: {failure.allowed})"
         lines = [head]
         if self.pairs > 1:
             lines.append(f"{self.failed} of {self.pairs} pair(s) fail; the first is shown")
-        lines.append(f"{actual}: {failure.src} -> {failure.dst} {failure.traffic}")
+        lines.append(f"{self.actual}: {failure.src} -> {failure.dst} {failure.traffic}")
         lines += [f"  {reason}" for reason in failure.reasons]
         return "\n".join(lines)
 
