@@ -278,3 +278,32 @@ def test_comments_anywhere_never_break_fmt(tmp_path, example, data):
     target.write_text(result.text, encoding="utf-8")
     assert _format(target)[0] == result.text
     assert _models(result.text, target.name) == _models(text, path.name)
+
+
+ADJACENT_EXPECTATIONS = """\
+# the shop's tests
+expect:
+  - {from: a/b/c, to: a/b/d, verdict: allow}  # one
+---
+expect: []  # nothing here
+---
+expect:
+  # after the empty one
+  - {from: a/b/*, to: a/*/*, protocol: 47, verdict: deny}  # two
+"""
+
+
+@pytest.mark.parametrize(("to", "expected"), [
+    (None, "# the shop's tests\nexpect:\n"
+           "  - {from: a/b/c, to: a/b/d, protocol: all, verdict: allow}  # one\n"
+           "  # after the empty one\n"
+           "  - {from: a/b/*, to: a/*/*, protocol: 47, verdict: deny}  # two\n"
+           "# nothing here\n"),
+    ("dsl", "# the shop's tests\nexpect allow a/b/c -> a/b/d all  # one\n"
+            "# after the empty one\nexpect deny a/b/* -> a/*/* 47  # two\n# nothing here\n")])
+def test_comments_follow_expectations_into_the_document_they_join(tmp_path, to, expected):
+    """Adjacent expectation documents become one and an empty one goes (the DSL cannot
+    write either); each comment follows its entry, the empty one's to the end."""
+    path = tmp_path / "expect.yaml"
+    path.write_text(ADJACENT_EXPECTATIONS, encoding="utf-8")
+    assert _format(path, to)[0] == expected
