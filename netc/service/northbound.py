@@ -33,6 +33,7 @@ from typing import Callable, Collection
 from netc.backends.diff import diff_rows
 from netc.backends.ovn_nb.apply import (ATTEMPTS, RETRY_PAUSE, RETRYABLE_ERRORS, changes_of,
                                         comment_for, describe, is_conflict)
+from netc.backends.ovn_nb.codec import writer
 from netc.backends.ovn_nb.ovsdb import (ConnectionLost, OvsdbClient, OvsdbError,
                                         TransactionError)
 from netc.backends.ovn_nb.schema import load_schema
@@ -161,10 +162,12 @@ class ServiceNorthbound:
 
     def _commute_shared(self, state, operations: list[dict]) -> list[dict]:
         """The updates of global rows as mutations of the references that change (see
-        the module docstring); a global row only mutated is guarded by its existence,
-        not by its version. A change of its digest alone is not written: the digest
-        describes the whole set, which no single project writes any more."""
-        shared = {state.uuid(table, key): table for table, key in state._shared}
+        the module docstring), against the project's share of the row (the diff saw
+        only that, :meth:`~netc.backends.ovn_nb.view.OwnedView.share`); a global row
+        only mutated is guarded by its existence, not by its version. A change of its
+        digest alone is not written: the digest describes the whole set, which no
+        single project writes any more."""
+        shared = {state.uuid(table, key): (table, key) for table, key in state._shared}
         mutated: set[str] = set()
         guarded: set[str] = set()
         """Global rows with a change that does not commute: their version guard stays."""
@@ -174,7 +177,7 @@ class ServiceNorthbound:
             if operation["op"] not in ("update", "mutate") or uuid not in shared:
                 result.append(operation)
                 continue
-            table = operation["table"]
+            table, key = shared[uuid]
             if operation["op"] == "mutate":  # build_operations' delta of a large set
                 columns = self.schema.table(table).columns
                 commutes = all(not columns[c].is_map and (columns[c].max is None
@@ -185,6 +188,7 @@ class ServiceNorthbound:
                 result.append(operation)
                 continue
             before = self.view._raw[table][uuid]
+            seen = state.rows.get(table, key)  # its sets of references: the project's share
             kept, mutations = {}, []
             for column, after in operation["row"].items():
                 ctype = self.schema.table(table).columns[column]
@@ -192,7 +196,10 @@ class ServiceNorthbound:
                     if without_digest(_pairs(after)) != without_digest(_pairs(before.get(column))):
                         kept[column] = after
                 elif not ctype.is_map and (ctype.max is None or ctype.max > 1):
-                    old = {_atom(e): e for e in _elements(before.get(column))}
+                    held = before.get(column) if not ctype.key_ref else writer(ctype)(
+                        seen.columns.get(column) or [],
+                        lambda target, ref: ["uuid", self.view.uuid(target, ref)])
+                    old = {_atom(e): e for e in _elements(held)}
                     new = {_atom(e): e for e in _elements(after)}
                     gone = [old[a] for a in old if a not in new]
                     added = [new[a] for a in new if a not in old]

@@ -29,14 +29,20 @@ from tests.service.deployment import OWNER
 
 pytestmark = SERVICE
 ORG, PROJECT = "fast", "web"
+OTHER = "db"
+"""A second project: its ports share the global rows (the default-drop group)."""
 
 
 def _view_rows(view: OwnedView) -> dict:
-    """Every row the view holds, decoded, as OVSDB holds it (sets without order)."""
+    """Every row the view holds, decoded, as OVSDB holds it (sets without order), and
+    each project's share of the global rows."""
     with view.lock:
-        rows = [view.row(table, key) for table, key in view._uuid_by_key]
-    return {(row.table, row.key): {name: normalised(row, name) for name in TABLES[row.table]}
-            for row in rows}
+        rows = [(None, view.row(table, key)) for table, key in view._uuid_by_key]
+        rows += [(project, view.share(table, key, f"{ORG}/{project}")) for table, key in
+                 view._by_project.get(None, ()) for project in (PROJECT, OTHER)]
+    return {(row.table, row.key, share): {name: normalised(row, name)
+                                          for name in TABLES[row.table]}
+            for share, row in rows}
 
 
 def _raw_sets(view: OwnedView) -> dict:
@@ -57,17 +63,18 @@ def test_port_changes_of_a_large_project_leave_ovn_and_the_view_as_a_whole_apply
         northbound = ServiceNorthbound(client, OWNER)
         engine = Engine(open_store(f"sqlite:{tmp_path / 'state.db'}"), northbound, settings)
         engine.submit(ORG, PROJECT, lambda cs, ctx: ops.create_vpc(cs, ctx, "", "10.7.0.0/16"))
+        engine.submit(ORG, OTHER, lambda cs, ctx: ops.create_vpc(cs, ctx, "", "10.8.0.0/16"))
         engine.submit(ORG, PROJECT, lambda cs, ctx: ops.create_group(cs, ctx, "web", "", [{
             "protocol": "tcp", "port_range": [80, 80], "source_type": "security_group",
             "source": f"{ORG}/{PROJECT}/web"}], []))
         rng = random.Random(11)
 
         def change(cs, ctx):
-            ports = [p for _, p in cs.under(f"/networks/ports/{ORG}/{PROJECT}/")]
+            ports = [p for _, p in cs.under(f"/networks/ports/{ORG}/{cs.project}/")]
             choice = rng.random()
             if len(ports) < recompile.INCREMENTAL_FROM + 4 or choice < 0.5:
-                return ops.create_port(cs, ctx, "default", "", "", "",
-                                       rng.choice([[], ["web"], ["web", "default"]]))
+                return ops.create_port(cs, ctx, "default", "", "", "", rng.choice(
+                    [[], ["web"], ["web", "default"]] if cs.project == PROJECT else [[]]))
             port = rng.choice(ports)
             if choice < 0.7:
                 return ops.delete_port(cs, port["id"])
@@ -75,13 +82,16 @@ def test_port_changes_of_a_large_project_leave_ovn_and_the_view_as_a_whole_apply
                 return ops.attach_port(cs, port["id"], f"vm-{rng.randrange(3)}")
             return ops.detach_port(cs, port["id"])
 
-        for _ in range(recompile.INCREMENTAL_FROM + 24):
-            threads = [threading.Thread(target=engine.submit, args=(ORG, PROJECT, change))
-                       for _ in range(rng.randrange(1, 4))]
+        for _ in range(recompile.INCREMENTAL_FROM + 40):
+            answers = []
+            threads = [threading.Thread(target=lambda project: answers.append(
+                engine.submit(ORG, project, change).error), args=(project,))
+                for project in rng.choices([PROJECT, PROJECT, OTHER], k=rng.randrange(1, 4))]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
+            assert answers == [None] * len(threads)
             fresh = OwnedView(open_northbound(sandbox.nb_remote, settings, Diagnostics(),
                                               connect=False), northbound.schema, OWNER)
 
@@ -94,13 +104,16 @@ def test_port_changes_of_a_large_project_leave_ovn_and_the_view_as_a_whole_apply
             assert _view_rows(northbound.view) == _view_rows(fresh)
             fresh.client.close()
         assert engine._compiled[(ORG, PROJECT)].baseline.rest is not None  # incremental
-        whole = recompile.compile_project(ORG, PROJECT, ChangeSet.load(engine.store, ORG, PROJECT),
-                                          settings, None)
-        with northbound.view.lock:
-            northbound.view.sync()
-            plan = diff_rows(whole.rows, northbound.view.scoped(f"{ORG}/{PROJECT}").rows,
-                             {f"{ORG}/{PROJECT}"}, reasons=False)
-        assert plan.empty, plan.changes[:3]
+        for project in (PROJECT, OTHER):
+            whole = recompile.compile_project(ORG, project, ChangeSet.load(engine.store, ORG, project),
+                                              settings, None)
+            fresh = OwnedView(open_northbound(sandbox.nb_remote, settings, Diagnostics(),
+                                              connect=False), northbound.schema, OWNER)
+            fresh.sync()
+            plan = diff_rows(whole.rows, fresh.scoped(f"{ORG}/{project}").rows,
+                             {f"{ORG}/{project}"}, reasons=False)
+            assert plan.empty, plan.changes[:3]
+            fresh.client.close()
         northbound.close()
     finally:
         sandbox.stop()

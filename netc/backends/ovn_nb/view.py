@@ -64,6 +64,9 @@ class OwnedView:
         self._sets: dict[str, dict[str, dict]] = {}
         """UUID -> column -> the elements of a set column, once it has been modified."""
         self._gone: dict[str, tuple[str, str]] = {}
+        self._shares: dict[tuple[str, str], tuple[Row, dict[str, _Shares]]] = {}
+        """Global row -> (its decoded row, column -> its references by project): see
+        :meth:`share`."""
         """Rows forgotten while applying one update: their keys, for :meth:`_ref_of`."""
         self._readers = {table: {name: reader(ctype, self._key_of)
                                  for name, ctype in schema.table(table).columns.items()}
@@ -97,6 +100,7 @@ class OwnedView:
         self._project_by_key.clear()
         self._decoded.clear()
         self._sets.clear()
+        self._shares.clear()
         self._apply(initial)
 
     def _on_update(self, message: dict) -> None:
@@ -180,16 +184,23 @@ class OwnedView:
         types = self.schema.table(table).columns
         raw = self._raw[table][uuid]
         columns = dict(decoded.columns)
+        shares = self._shares.pop(where, None)
+        shares = shares[1] if shares is not None and shares[0] is decoded else None
         for column in diff:
             if column not in readers or column in EXTRA_COLUMNS.get(table, ()):
                 continue
             ctype = types[column]
-            if ctype.key_ref and not (ctype.is_map or ctype.is_scalar or ctype.is_optional):
+            if _is_ref_set(ctype):
                 toggled = {self._ref_of(atom[1]) for atom in _elements(diff[column])}
                 columns[column] = sorted(set(columns.get(column) or ()) ^ toggled)
+                if shares is not None:
+                    shares[column].toggle(toggled, lambda ref: self._project_by_key.get(
+                        (ctype.key_ref, ref)))
             else:
                 columns[column] = readers[column](raw[column]) if column in raw else None
         self._decoded[where] = Row(table, decoded.key, columns)
+        if shares is not None:
+            self._shares[where] = (self._decoded[where], shares)
 
     def _ref_of(self, uuid: str) -> Ref:
         """The reference a row decoded now holds to ``uuid`` (a row deleted by the update
@@ -264,6 +275,28 @@ class OwnedView:
             self._decoded[where] = row
         return row
 
+    def share(self, table: str, key: str, project: str) -> Row | None:
+        """A global row as ``project`` sees it: its sets of references hold only those
+        to rows of ``project`` and to rows of no project. The default-drop group holds
+        every port of every project; a project's plan and its transaction then work
+        with its own ports there (added and removed as mutations, which leave the
+        others' alone), not with the whole world's."""
+        row = self.row(table, key)
+        if row is None:
+            return None
+        indexed = self._shares.get((table, key))
+        if indexed is None or indexed[0] is not row:
+            types = self.schema.table(table).columns
+            indexed = self._shares[(table, key)] = (row, {
+                column: _Shares(row.columns.get(column) or (),
+                                lambda ref, target=types[column].key_ref:
+                                self._project_by_key.get((target, ref)))
+                for column in self._readers[table] if _is_ref_set(types[column])})
+        columns = dict(row.columns)
+        for column, shares in indexed[1].items():
+            columns[column] = sorted(shares.of(project) | shares.of(None))
+        return Row(table, key, columns)
+
     def uuid(self, table: str, key: str) -> str | None:
         return self._uuid_by_key.get((table, key))
 
@@ -295,15 +328,20 @@ class OwnedView:
 
 
 class ScopedRows:
-    """A RowSet-like window on the view: iterates the project's and the global rows,
-    answers ``get`` for any owned row (the diff asks which project a referenced row
-    belongs to, so references to other projects' rows are kept)."""
+    """A RowSet-like window on the view for one project: iterates the project's and
+    the global rows (these as the project sees them, :meth:`OwnedView.share`), answers
+    ``get`` for any owned row and which project an owned row belongs to."""
 
-    def __init__(self, view: OwnedView, members: list[tuple[str, str]]) -> None:
+    def __init__(self, view: OwnedView, members: list[tuple[str, str]], project: str) -> None:
         self.view = view
         self.members = members
+        self.project = project
 
     def get(self, table: str, key: str) -> Row | None:
+        """The row; a global one as the project sees it (:meth:`OwnedView.share`)."""
+        if (table, key) in self.view._project_by_key and \
+                self.view._project_by_key[(table, key)] is None:
+            return self.view.share(table, key, self.project)
         return self.view.row(table, key)
 
     def project_of(self, table: str, key: str) -> str | None:
@@ -313,7 +351,7 @@ class ScopedRows:
 
     def __iter__(self) -> Iterator[Row]:
         for table, key in self.members:
-            yield self.view.row(table, key)
+            yield self.get(table, key)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -330,7 +368,7 @@ class ScopedState:
         self.project = project
         own = sorted(view._by_project.get(project, ()))
         shared = sorted(view._by_project.get(None, ()))
-        self.rows = ScopedRows(view, own + shared)
+        self.rows = ScopedRows(view, own + shared, project)
         self._own = own
         self._shared = shared
 
@@ -339,7 +377,8 @@ class ScopedState:
 
     def only(self, where) -> ScopedRows:
         """The rows at ``where`` (table, key) that the view holds, to diff just those."""
-        return ScopedRows(self.view, sorted(k for k in where if self.view.uuid(*k) is not None))
+        return ScopedRows(self.view, sorted(k for k in where if self.view.uuid(*k) is not None),
+                          self.project)
 
     def versions(self) -> dict[str, str]:
         """UUID -> _version of every row the guard covers."""
@@ -391,6 +430,33 @@ class ScopedState:
         return {"op": "wait", "timeout": 0, "table": table,
                 "where": [["_uuid", "==", ["uuid", uuid]]], "columns": ["_version"],
                 "until": "==", "rows": [{"_version": self.view._raw[table][uuid]["_version"]}]}
+
+
+class _Shares:
+    """The references of one set column of a global row, by the project of the row
+    each refers to (None: a global row, or one netc does not own)."""
+
+    def __init__(self, refs, project_of) -> None:
+        self._project: dict[Ref, str | None] = {}
+        self._refs: dict[str | None, set[Ref]] = {}
+        self.toggle(refs, project_of)
+
+    def toggle(self, refs, project_of) -> None:
+        """Remove each of ``refs`` held, add each not held."""
+        for ref in refs:
+            if ref in self._project:
+                self._refs[self._project.pop(ref)].discard(ref)
+            else:
+                project = self._project[ref] = project_of(ref)
+                self._refs.setdefault(project, set()).add(ref)
+
+    def of(self, project: str | None) -> set[Ref]:
+        return self._refs.get(project, set())
+
+
+def _is_ref_set(ctype) -> bool:
+    """A set (not a map, not at most one) of references."""
+    return bool(ctype.key_ref) and not (ctype.is_map or ctype.is_scalar or ctype.is_optional)
 
 
 def _tagged(datum: Any, tag: str) -> bool:
