@@ -37,9 +37,21 @@ class ChangeSet:
         self._own_keys = frozenset(records.project_keys(org, project))
         self.shared_reads: set[str] = set()
         """Keys beyond the project read by this change (the root's set is the one used)."""
+        self._encoded: dict[str, str] = {}
+        """What :meth:`commit` wrote, as stored."""
 
     @classmethod
-    def load(cls, store: Store, org: str, project: str) -> "ChangeSet":
+    def load(cls, store: Store, org: str, project: str,
+             known: tuple[int, dict[str, Entry]] | None = None) -> "ChangeSet":
+        """The project as the store holds it. ``known``: (the VPC key's revision, the
+        project's entries at it), from :meth:`committed`; when the VPC key still has
+        that revision nothing of the project changed (every change rewrites it), and
+        one key is read instead of the whole project."""
+        if known is not None:
+            vpc = records.vpc_key(org, project)
+            entry = store.get([vpc]).get(vpc)
+            if entry is not None and entry.mod_revision == known[0]:
+                return cls(store, org, project, dict(known[1]))
         entries = store.range(records.project_prefixes(org, project))
         entries.update(store.get(records.project_keys(org, project)))
         return cls(store, org, project, entries)
@@ -129,10 +141,23 @@ class ChangeSet:
         guarded = set(self.writes) | self.shared_reads | {vpc}
         compares = [Compare(key, self.entries[key].mod_revision if key in self.entries else 0)
                     for key in sorted(guarded)]
-        puts = {key: records.encode(value) for key, value in self.writes.items()
-                if value is not _DELETED}
+        puts = self._encoded = {key: records.encode(value) for key, value in self.writes.items()
+                                if value is not _DELETED}
         deletes = [key for key, value in self.writes.items() if value is _DELETED]
         return self.store.commit(compares, puts, deletes)
+
+    def committed(self, revision: int) -> tuple[int, dict[str, Entry]]:
+        """The project's entries once :meth:`commit` wrote this change at ``revision``,
+        for the next :meth:`load`."""
+        entries = {key: entry for key, entry in self.entries.items() if self._is_own(key)}
+        for key, value in self.writes.items():
+            if not self._is_own(key):
+                continue
+            if value is _DELETED:
+                entries.pop(key, None)
+            else:
+                entries[key] = Entry(key, self._encoded[key], revision)
+        return revision, entries
 
     def revert(self, revision: int) -> bool:
         """Undo a commit made at ``revision`` (its OVN half failed): put back what was

@@ -2,25 +2,28 @@
 
 Requests for one project are serialised: the first to arrive while nobody works on
 the project leads, takes every request queued for it meanwhile, and runs them as one
-batch (group commit); the others wait for their answer. The leader then hands the
-project to the first request queued during its batch, whose thread leads the next
-one, and answers. A batch is
+batch (group commit); the others wait for their answer. A batch is
 
-1. read the project's records (one store read);
+1. read the project's records (one store read; one key when this engine made the
+   project's last change: ChangeSet.load);
 2. run each request's mutation in its own child change set; a refused request
-   is answered at once and leaves nothing behind;
+   leaves nothing behind;
 3. turn the records into the intent model the files use, check it with the checks
    ``netc check`` runs and compile it with the compiler ``netc compile`` runs (one
    project: what a request touches; when only ports changed, only the changed ports,
    from the project's last compile: netc.service.recompile); if the checks find
    errors in a batch of several, each request is run alone to find whose they are;
-4. commit the records in one store transaction guarded by the revisions read (on
+4. wait until the batch ahead (if still in OVN, see below) is done; if its store
+   commit was undone, back to 1; answer the refused requests;
+5. commit the records in one store transaction guarded by the revisions read (on
    conflict with another process: back to 1, a bounded number of times);
-5. apply the compiled rows to the Northbound in one transaction; if that fails the
+6. hand the project to the first request queued meanwhile: its thread leads the
+   next batch, whose steps 1-3 run while this batch is in OVN (a pipeline of two);
+7. apply the compiled rows to the Northbound in one transaction; if that fails the
    store commit is undone, so a failed request changes nothing anywhere.
 
 Only then are the requests answered: an RPC returns after the Northbound commit.
-A process that dies between 4 and 5 leaves records that OVN does not have yet; the
+A process that dies between 5 and 7 leaves records that OVN does not have yet; the
 reconciler (same path, with no mutation) makes OVN catch up on its next run.
 """
 
@@ -79,10 +82,29 @@ class Request:
 
 
 @dataclass
+class _Flight:
+    """A batch's Northbound transaction, which the project's next batch (already
+    reading and compiling) waits for before it commits."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    failed: bool = False
+    """Its store commit was undone: what the next batch read is gone."""
+
+    def land(self, failed: bool = False) -> None:
+        self.failed = failed
+        self.done.set()
+
+
+@dataclass
 class _Queue:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: list[Request] = field(default_factory=list)
     busy: bool = False
+    flight: _Flight | None = None
+    """The transaction of the project's last batch that got that far."""
+    open: bool = False
+    """The leader is in OVN and found nobody to hand the project to: the next request
+    to arrive leads the next batch at once."""
 
 
 class Engine:
@@ -97,6 +119,8 @@ class Engine:
         self._queues_lock = threading.Lock()
         self._compiled: dict[tuple[str, str], CompiledProject] = {}
         """Per project, the last compile whose rows OVN took (netc.service.recompile)."""
+        self._read: dict[tuple[str, str], tuple[int, dict]] = {}
+        """Per project, its records as this engine last committed them (ChangeSet.load)."""
         self._rng = random.SystemRandom()
 
     def submit(self, org: str, project: str, mutation: Mutation, *,
@@ -104,12 +128,11 @@ class Engine:
         """Run ``mutation`` on the project (batched with others queued for it) and
         return the finished request: ``result`` or ``error``."""
         request = Request(mutation, reconcile)
-        with self._queues_lock:
-            queue = self._queues.setdefault((org, project), _Queue())
+        queue = self._queue(org, project)
         with queue.lock:
             queue.pending.append(request)
-            lead = not queue.busy
-            queue.busy = True
+            lead = not queue.busy or queue.open
+            queue.busy, queue.open = True, False
         if lead:
             request.lead.set()
         while True:
@@ -119,13 +142,25 @@ class Engine:
             self._lead(org, project, queue)
 
     def _lead(self, org: str, project: str, queue: _Queue) -> None:
-        """Run one batch: every request queued for the project now. Then hand the
-        project to the first request queued meanwhile (its thread leads the next
-        batch) and return, so a leader answers as soon as its own batch is done."""
+        """Run one batch: every request queued for the project now. Once its store
+        commit is made, hand the project to the first request queued meanwhile (its
+        thread leads the next batch, which reads, runs and compiles while this one's
+        Northbound transaction is under way, and waits for it before committing),
+        and return when this batch is answered."""
         with queue.lock:
             batch, queue.pending = queue.pending, []
+        handed = opened = False
+
+        def hand_off() -> None:
+            nonlocal handed, opened
+            with queue.lock:
+                if queue.pending:
+                    queue.pending[0].lead.set()
+                    handed = True
+                else:  # the next request to arrive leads at once
+                    queue.open = opened = True
         try:
-            self._run(org, project, batch)
+            self._run(org, project, batch, queue, hand_off)
         except ServiceError as error:
             _fail(batch, error)
         except StoreUnavailable as error:
@@ -134,20 +169,34 @@ class Engine:
             log.exception("batch of %s/%s failed", org, project)
             _fail(batch, ServiceError("INTERNAL", f"{type(error).__name__}: {error}"))
         with queue.lock:
+            if opened and not queue.open:
+                return  # a request that arrived took the lead
+            queue.open = False
+            if handed:
+                return
             if queue.pending:
                 queue.pending[0].lead.set()
             else:
                 queue.busy = False
 
-    def _run(self, org: str, project: str, batch: list[Request]) -> None:
+    def _queue(self, org: str, project: str) -> _Queue:
+        with self._queues_lock:
+            return self._queues.setdefault((org, project), _Queue())
+
+    def _run(self, org: str, project: str, batch: list[Request], queue: _Queue | None = None,
+             hand_off: Callable[[], None] = lambda: None) -> None:
+        queue = queue or self._queue(org, project)
         timings = Timings()
         for _ in range(STORE_ATTEMPTS):
+            ahead = queue.flight  # the batch before this one, maybe still in OVN
+            if ahead is not None and ahead.done.is_set():
+                ahead = None  # landed: what is read now is what it left
             started = time.monotonic()
-            changeset = ChangeSet.load(self.store, org, project)
+            changeset = ChangeSet.load(self.store, org, project, self._read.get((org, project)))
             timings.store += time.monotonic() - started
             now = int(time.time())
             context = Context(self.settings, now, self._rng)
-            accepted = []
+            accepted, refused = [], []
             for request in batch:
                 if request.done.is_set():
                     continue
@@ -155,29 +204,35 @@ class Engine:
                 try:
                     result = request.mutation(child, context)
                 except ServiceError as error:
-                    request.finish(error=error)
+                    refused.append((request, error))
                     continue
                 child.merge_into_parent()
                 accepted.append((request, result))
-            if not accepted:
-                return
-            if not changeset.changed and not any(r.reconcile for r, _ in accepted):
+            vpc_key = records.vpc_key(org, project)
+            compiled = None
+            if changeset.changed or any(r.reconcile for r, _ in accepted):
+                if changeset.changed and changeset.get(vpc_key) is not None:
+                    changeset.put(vpc_key, dict(changeset.get(vpc_key), updated_at=now))
+                started = time.monotonic()
+                previous = None if any(r.reconcile for r, _ in accepted) \
+                    else self._compiled.get((org, project))
+                compiled = compile_project(org, project, changeset, self.settings, previous)
+                timings.compile += time.monotonic() - started
+            if ahead is not None:
+                ahead.done.wait()
+                if ahead.failed:
+                    continue  # what this batch read was undone: read again
+            for request, error in refused:
+                request.finish(error=error)
+            if compiled is None:
                 for request, result in accepted:
                     request.finish(result)
                 return
-            vpc_key = records.vpc_key(org, project)
-            if changeset.changed and changeset.get(vpc_key) is not None:
-                changeset.put(vpc_key, dict(changeset.get(vpc_key), updated_at=now))
-            started = time.monotonic()
-            previous = None if any(r.reconcile for r, _ in accepted) \
-                else self._compiled.get((org, project))
-            compiled = compile_project(org, project, changeset, self.settings, previous)
             rows, diagnostics = compiled.rows, compiled.diagnostics
-            timings.compile += time.monotonic() - started
             if diagnostics.has_errors:
                 if len(accepted) > 1:
                     for request, _ in accepted:  # find whose errors they are
-                        self._run(org, project, [request])
+                        self._run(org, project, [request], queue)
                     return
                 error = next(d for d in diagnostics if d.is_error)
                 accepted[0][0].finish(error=ServiceError.from_diagnostic(error))
@@ -189,21 +244,35 @@ class Engine:
                 timings.store += time.monotonic() - started
                 if revision is None:
                     continue  # another process changed the project: read again
+                self._read[(org, project)] = changeset.committed(revision)
             read = changeset.entries.get(vpc_key)
             of = revision if revision is not None else read.mod_revision if read else None
-            self._compiled.pop((org, project), None)
+            if compiled.next is not None and of is not None:  # for the next batch, which
+                self._compiled[(org, project)] = replace(compiled.next, revision=of)
+            else:                                            # compiles during this apply
+                self._compiled.pop((org, project), None)
+            flight = queue.flight = _Flight()
+            hand_off()
             try:  # the revision the rows are of: OVN never takes older rows than it holds
                 applied = self.northbound.apply(
                     f"{org}/{project}", rows, of,
                     current=lambda: self._project_revision(vpc_key), touched=compiled.touched)
-            except ServiceError as error:
-                if revision is not None:
-                    changeset.revert(revision)
+            except BaseException as error:
+                try:
+                    self._compiled.pop((org, project), None)
+                    if revision is not None:
+                        self._read.pop((org, project), None)
+                        changeset.revert(revision)
+                finally:
+                    flight.land(failed=True)
+                if not isinstance(error, ServiceError):
+                    raise
                 for request, _ in accepted:
                     request.finish(error=error)
                 return
-            if compiled.next is not None and of is not None and applied.superseded_by is None:
-                self._compiled[(org, project)] = replace(compiled.next, revision=of)
+            if applied.superseded_by is not None:
+                self._compiled.pop((org, project), None)
+            flight.land()
             timings.ovn += applied.seconds
             self.observe(timings, len(accepted))
             for request, result in accepted:

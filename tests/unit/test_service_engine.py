@@ -1,7 +1,9 @@
 """The service engine without OVN (a stand-in Northbound that records what it is asked
 to apply, or fails): requests of one project are batched into one compile and one
-apply; a refused request leaves nothing behind even inside a batch; when the OVN half
-fails, the store is put back exactly as it was. Real OVN: tests/service/."""
+apply, the next batch running while the one ahead is in OVN; a refused request leaves
+nothing behind even inside a batch; when the OVN half fails, the store is put back
+exactly as it was, and a batch that read it meanwhile reads again. Real OVN:
+tests/service/."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from netc.service.store import open_store
 
 
 class StandInNorthbound:
-    """Records each apply; fails while ``failing`` is set; can hold applies until told."""
+    """Records each apply; fails those begun while ``failing`` is set; can hold applies
+    until told."""
 
     def __init__(self) -> None:
         self.applied: list[tuple[str, RowSet]] = []
@@ -30,11 +33,15 @@ class StandInNorthbound:
         self.failing = False
         self.gate = threading.Event()
         self.gate.set()
+        self.applying = threading.Event()
+        """Set when an apply begins (failing or not as ``failing`` was then)."""
 
     def apply(self, project: str, rows: RowSet, revision=None, current=None,
               touched=None) -> Applied:
+        failing = self.failing
+        self.applying.set()
         self.gate.wait(10)
-        if self.failing:
+        if failing:
             raise ServiceError("OVN_CONNECTION_FAILED", "the Northbound is down")
         self.applied.append((project, rows))
         self.touched.append(touched)
@@ -77,17 +84,39 @@ def test_a_failed_ovn_apply_puts_the_store_back(engine):
     assert everything(engine.store) != before
 
 
-def test_queued_requests_of_a_project_share_one_compile_and_one_apply(engine):
-    engine.northbound.gate.clear()  # hold the first batch in its apply
+def held(mutation, release: threading.Event, entered: threading.Event):
+    """``mutation``, once ``release`` is set (``entered`` says it has begun)."""
+    def run(cs, ctx):
+        entered.set()
+        assert release.wait(10)
+        return mutation(cs, ctx)
+    return run
+
+
+def counted(mutation, runs: list):
+    def run(cs, ctx):
+        runs.append(1)
+        return mutation(cs, ctx)
+    return run
+
+
+def test_queued_requests_share_one_batch_which_runs_while_the_one_ahead_is_in_ovn(engine):
+    release, entered, runs = threading.Event(), threading.Event(), []
     applied = len(engine.northbound.applied)
-    first = threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+    first = threading.Thread(target=engine.submit,
+                             args=("acme", "web", held(create_port(), release, entered)))
     first.start()
-    wait_until(lambda: engine._queues[("acme", "web")].busy)
-    others = [threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+    assert entered.wait(10)  # the first batch is in its mutation: the others queue
+    others = [threading.Thread(target=engine.submit,
+                               args=("acme", "web", counted(create_port(), runs)))
               for _ in range(5)]
     for thread in others:
         thread.start()
     wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 5)
+    engine.northbound.gate.clear()  # hold the first batch in its apply
+    release.set()
+    wait_until(lambda: len(runs) == 5)  # the next batch ran its mutations meanwhile
+    assert len(engine.northbound.applied) == applied
     engine.northbound.gate.set()
     for thread in [first, *others]:
         thread.join()
@@ -96,12 +125,45 @@ def test_queued_requests_of_a_project_share_one_compile_and_one_apply(engine):
     assert len(ports) == 6
 
 
+def test_a_batch_read_during_a_failing_apply_is_read_again(engine):
+    release, entered = threading.Event(), threading.Event()
+    before = everything(engine.store)
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", engine.submit(
+        "acme", "web", held(create_port("10.1.0.10"), release, entered))))
+    first.start()
+    assert entered.wait(10)
+    runs = []
+    second = threading.Thread(target=lambda: results.setdefault("second", engine.submit(
+        "acme", "web", counted(create_port("10.1.0.10"), runs))))  # the first's IP
+    second.start()
+    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 1)
+    engine.northbound.gate.clear()
+    engine.northbound.failing = True
+    engine.northbound.applying.clear()
+    release.set()
+    assert engine.northbound.applying.wait(10)  # the first is in OVN, bound to fail
+    engine.northbound.failing = False
+    wait_until(lambda: runs)  # the second batch ran on what the first committed
+    engine.northbound.gate.set()
+    first.join()
+    second.join()
+    assert len(runs) == 2  # and again once the first was undone
+    assert results["first"].error.code == "OVN_CONNECTION_FAILED"
+    assert results["second"].error is None  # read again after the first was undone
+    assert results["second"].result["ip_address"] == "10.1.0.10"
+    after = everything(engine.store)
+    assert [k for k in after if k not in before and "/ports/" in k] == \
+        [records.port_key("acme", "web", results["second"].result["id"])]
+
+
 def test_a_refused_request_in_a_batch_leaves_nothing_and_the_others_land(engine):
     engine.submit("acme", "web", create_port("10.1.0.10"))
-    engine.northbound.gate.clear()
-    blocker = threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+    release, entered = threading.Event(), threading.Event()
+    blocker = threading.Thread(target=engine.submit,
+                               args=("acme", "web", held(create_port(), release, entered)))
     blocker.start()
-    wait_until(lambda: engine._queues[("acme", "web")].busy)
+    assert entered.wait(10)
     results = {}
 
     def submit(name, mutation):
@@ -112,7 +174,7 @@ def test_a_refused_request_in_a_batch_leaves_nothing_and_the_others_land(engine)
     for thread in threads:
         thread.start()
     wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 2)
-    engine.northbound.gate.set()
+    release.set()
     for thread in [blocker, *threads]:
         thread.join()
     assert results["taken"].error.code == "IP_ALREADY_ALLOCATED"
