@@ -56,6 +56,7 @@ class Code(StrEnum):
     OPEN_TO_WORLD = "OPEN_TO_WORLD"
     # Expectations (netc test)
     PORT_NOT_FOUND = "PORT_NOT_FOUND"
+    EXPECTATION_FAILED = "EXPECTATION_FAILED"
     # netc fmt
     COMMENT_MOVED = "COMMENT_MOVED"
     # Backends and service

@@ -58,6 +58,8 @@ RULES: dict[Code, str] = {
     Code.RULE_SHADOWED: "A rule that another rule of the same group already covers.",
     Code.SG_UNUSED: "A declared group with no member ports that no rule names.",
     Code.OPEN_TO_WORLD: "Ingress from 0.0.0.0/0 to SSH, RDP or a database port.",
+    Code.PORT_NOT_FOUND: "An expectation names an organization, project or port the intent lacks.",
+    Code.EXPECTATION_FAILED: "An expectation of netc test does not hold for the intent.",
     Code.COMMENT_MOVED: "netc fmt kept a comment away from its value, which it does not write.",
     Code.OVN_CONNECTION_FAILED: "The OVN Northbound database cannot be reached.",
     Code.PORT_ALREADY_ATTACHED: "A port is already attached to another VM.",

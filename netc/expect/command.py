@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from netc.config import Settings, load_settings
-from netc.diagnostics import Diagnostics
+from netc.diagnostics import Code, Diagnostics
 from netc.expect.cases import Case, check_expectations
 from netc.frontend import FrontEndResult, check_paths
 from netc.intent.expectation import ExpectationDocument
@@ -72,6 +72,8 @@ def test_command(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
     failed = [o for o in outcomes if not o.holds]
+    if getattr(args, "review_format", None):
+        print_diagnostics(_as_diagnostics(failed))
     if args.format == "json":
         report: dict = {"passed": len(outcomes) - len(failed), "failed": len(failed),
                         "expectations": [o.to_json() for o in outcomes]}
@@ -101,3 +103,15 @@ def test_command(args: argparse.Namespace) -> int:
                                          else "differs")
     print(f"{summary} ({seconds:.2f}s)", file=sys.stderr)
     return 0 if not failed and (golden is None or golden.matches) else 1
+
+
+def _as_diagnostics(failed: list) -> Diagnostics:
+    """The failed expectations as EXPECTATION_FAILED errors at their entries, for code
+    review tools (``--format sarif|github``: an annotation on the line of the
+    expectation in the pull request)."""
+    found = Diagnostics()
+    for outcome in failed:
+        found.error(Code.EXPECTATION_FAILED, f"expect {outcome.case.title}: {outcome.summary}"
+                    + "".join(f"; {reason}" for reason in outcome.failure.reasons),
+                    outcome.case.location)
+    return found

@@ -14,6 +14,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,12 +31,13 @@ from netc.reach.classes import ClassModel
 from netc.reach.matrix import Matrix
 from netc.reach.northbound import port_addresses
 from netc.reach.traffic import Traffic
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, REPO
 from tests.golden_files import assert_golden
 from tests.strategies import WORLD_SETTINGS, worlds
 
 CASES_DIR = GOLDEN / "test"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
+SARIF_SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
 TIMING = re.compile(r" \(\d+\.\d+s\)$", re.MULTILINE)
 
 
@@ -189,3 +191,20 @@ def test_verdicts_equal_the_reference_pair_by_pair(world, data):
         assert outcome.failed == len(wrong)
         if wrong:
             assert (outcome.failure.src, outcome.failure.dst) == min(wrong)
+
+
+def test_review_formats_annotate_each_failed_expectation(capsys, monkeypatch):
+    monkeypatch.chdir(CASES_DIR)
+    status, out, _ = run(capsys, "failing", "--format", "github")
+    annotations = [line for line in out.splitlines() if line.startswith("::error ")]
+    assert status == 1 and len(annotations) == 4
+    assert annotations[1].startswith("::error file=failing/expect.yaml,line=7,col=5::"
+                                     "[EXPECTATION_FAILED] expect deny acme/web/web-2 -> "
+                                     "acme/web/pg-2 tcp/5432: ")
+    assert "ingress rule 0 of acme/web/db" in annotations[1]
+    status, out, _ = run(capsys, "failing", "--format", "sarif")
+    log = json.loads(out)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    results = log["runs"][0]["results"]
+    assert status == 1 and [r["ruleId"] for r in results] == ["EXPECTATION_FAILED"] * 4
+    assert run(capsys, "passing", "--format", "github")[:2] == (0, "")
