@@ -693,7 +693,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                            "comparison as one more")
     test.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS), default="text",
                       help="text (default: failures on stdout, the summary on stderr) or "
-                           "JSON" + _REVIEW_HELP)
+                           "JSON" + _REVIEW_HELP + " (each failed expectation included, "
+                           "as EXPECTATION_FAILED at its entry)")
     test.set_defaults(func=cmd_test)
 
     serve = commands.add_parser(
