@@ -43,6 +43,9 @@ class Fix:
     """Of the rule to widen, among its group's rules of that direction."""
     rule: dict | None = None
     """The rule to add, as YAML would hold it."""
+    nat: dict | None = None
+    """The NAT entry to add (``{"snat": {...}}`` or ``{"dnat": {...}}``), as YAML would
+    hold it."""
     location: str | None = None
     opens: int = 0
     """Port pairs the change opens this traffic to (on its side)."""
@@ -51,7 +54,8 @@ class Fix:
         return {name: value for name, value in (
             ("kind", self.kind), ("message", self.message), ("project", self.project),
             ("group", self.group), ("direction", self.direction), ("index", self.index),
-            ("rule", self.rule), ("location", self.location), ("opens", self.opens))
+            ("rule", self.rule), ("nat", self.nat), ("location", self.location),
+            ("opens", self.opens))
             if value is not None}
 
     def __str__(self) -> str:
@@ -186,19 +190,22 @@ def _nat_fix(world: World, project, address: IPv4Address, traffic: Traffic,
               if e.external_ip is not None and not getattr(e, "one_to_one", False)]
     where = str(project.loc("nat") if project.snat or project.dnat else project.loc())
     if not inbound:
-        external = shared[0] if shared else _free_external(world, used)
-        return Fix("add-snat", f"add to the nat of {project.key}: snat {{external_ip: "
-                               f"{external}}}", project.key, location=where)
-    if traffic.port is not None and shared:
+        entry = {"external_ip": str(shared[0]) if shared else _free_external(world, used)}
+        kind = "snat"
+    elif traffic.port is not None and shared:
         taken = {e.external_port for e in project.dnat
                  if e.external_ip == shared[0] and e.protocol == traffic.protocol}
         external_port = next(p for p in (traffic.port, *range(1024, 65536)) if p not in taken)
-        entry = (f"external_ip: {shared[0]}, external_port: {external_port}, internal_ip: "
-                 f"{address}, internal_port: {traffic.port}, protocol: {traffic.protocol}")
+        entry = {"external_ip": str(shared[0]), "external_port": external_port,
+                 "internal_ip": str(address), "internal_port": traffic.port,
+                 "protocol": traffic.protocol}
+        kind = "dnat"
     else:
-        entry = f"external_ip: {_free_external(world, used)}, internal_ip: {address}"
-    return Fix("add-dnat", f"add to the nat of {project.key}: dnat {{{entry}}}", project.key,
-               location=where)
+        entry = {"external_ip": _free_external(world, used), "internal_ip": str(address)}
+        kind = "dnat"
+    written = ", ".join(f"{k}: {v}" for k, v in entry.items())
+    return Fix(f"add-{kind}", f"add to the nat of {project.key}: {kind} {{{written}}}",
+               project.key, nat={kind: entry}, location=where)
 
 
 def _free_external(world: World, used: set[IPv4Address]) -> str:

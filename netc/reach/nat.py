@@ -17,9 +17,9 @@ from the project's SNAT address. The port's egress rules decide whether it may b
 sent. Without either it would leave with its private address, which the external
 network does not route back: no way out.
 
-External addresses are those of no VPC and no range a VPC may not use
-(:data:`netc.ir.model.RESERVED_NETWORKS`): anything else is a port's address or
-nobody's.
+External addresses are those of no VPC, no range a VPC may not use
+(:data:`netc.ir.model.RESERVED_NETWORKS`) and no NAT entry: anything else is a port's
+address, a router's, or nobody's.
 """
 
 from __future__ import annotations
@@ -130,9 +130,18 @@ def way_out(world: World, project: Project, address: IPv4Address) -> WayOut | No
 
 
 def internal_networks(world: World) -> list[IPv4Network]:
-    """Every VPC of the world and every range a VPC may not use: not external."""
+    """Every VPC of the world, every range a VPC may not use, and every NAT address
+    (a router holds it, not a host): not external."""
     return [*(p.vpc_cidr for p in world.projects.values() if p.vpc_cidr is not None),
-            *RESERVED_NETWORKS]
+            *RESERVED_NETWORKS,
+            *(IPv4Network(address) for address, _ in _nat_addresses(world))]
+
+
+def _nat_addresses(world: World):
+    for project in world.projects.values():
+        for entry in (*project.snat, *project.dnat):
+            if entry.external_ip is not None:
+                yield entry.external_ip, (project, entry)
 
 
 def not_external(world: World, address: IPv4Address) -> str | None:
@@ -141,6 +150,10 @@ def not_external(world: World, address: IPv4Address) -> str | None:
         if project.vpc_cidr is not None and address in project.vpc_cidr:
             return (f"{address} is inside the VPC {project.vpc_cidr} of {project.key}: "
                     "name a port (ORG/PROJECT/PORT) instead")
+    for nat_address, (project, entry) in _nat_addresses(world):
+        if nat_address == address:
+            return (f"{address} is a NAT address of {project.key} ({entry.loc()}), held by "
+                    "its router: ask about the port behind it")
     for network, what in RESERVED_NETWORKS.items():
         if address in network:
             return f"{address} is in the {what} {network}, not an external host's address"

@@ -126,6 +126,7 @@ def test_explain_external_text(intent, capsys):
     ("external:nonsense", "acme/edge/app-1", "expected external:IP"),
     (HOST, OTHER_HOST, "both ends are external hosts"),
     ("external:127.0.0.1", "acme/edge/app-1", "loopback range"),
+    ("acme/closed/open-1", "external:203.0.113.11", "is a NAT address of acme/edge"),
 ])
 def test_explain_external_errors(intent, capsys, src, dst, message):
     argv = explain(src, dst, "tcp/80")

@@ -12,7 +12,9 @@ external hosts), with hosts next to the edges of every CIDR:
   ICMP echo to a router's own address is answered by the router (a project whose NAT
   is only floating IPs gives the first one to its gateway port);
 - offline ``verify`` (:func:`netc.reach.verify.check_external`) reports no mismatch
-  on the compiled rows but that one.
+  on the compiled rows but that one;
+- ``explain``'s fixes for a denied external question, applied to the intent as a
+  person would, keep the world clean and let the connection through.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netc.compiler.lower import compile_world
+from netc.intent.model import Dnat, Snat
+from netc.reach.fixes import external_fixes
 from netc.reach.classes import ClassModel
 from netc.reach.matrix import probes
 from netc.reach.nat import not_external
@@ -33,6 +37,7 @@ from netc.reach.traffic import Traffic
 from netc.reach.verify import check_rows
 from tests.strategies import external_hosts, nat_worlds
 from tests.unit.test_reach_classes import COMMON, world_of
+from tests.unit.test_reach_fixes import apply_fix
 
 
 @st.composite
@@ -115,3 +120,42 @@ def test_verify_finds_no_external_mismatch_on_compiled_rows(projects):
         assert mismatch.inbound and mismatch.intent and not mismatch.rows, mismatch
         assert str(mismatch.traffic) == "icmp" and router_answers_itself(
             world, mismatch.cell.representative, Traffic("icmp")), mismatch
+
+
+def apply_nat_fixes(projects, fixes):
+    """Every fix applied to the intent as a person would edit it: rules by
+    :func:`tests.unit.test_reach_fixes.apply_fix`, NAT entries appended."""
+    for fix in fixes:
+        if fix.nat is None:
+            projects = apply_fix(projects, fix)
+            continue
+        (kind, entry), = fix.nat.items()
+        project = next(p for p in projects if p.key == fix.project)
+        nat = project.nat.model_copy(update={kind: [*getattr(project.nat, kind), (
+            Snat if kind == "snat" else Dnat).model_validate(entry)]})
+        projects = [p.model_copy(update={"nat": nat}) if p is project else p
+                    for p in projects]
+    return projects
+
+
+@settings(max_examples=30, **COMMON)
+@given(nat_scenarios(), st.data())
+def test_external_fixes_applied_let_the_connection_through(scenario, data):
+    projects, _ = scenario
+    world, _, addresses, hosts, kinds = setup(*scenario)
+    reference = Reference(world, addresses)
+    questions = [(port.key, host, traffic, inbound) for port in world.ports()
+                 for host in hosts for traffic in kinds for inbound in (True, False)]
+    denied = [q for q in questions if not (
+        reference.decide_inbound(q[1], q[0], q[2]) if q[3]
+        else reference.decide_outbound(q[0], q[1], q[2])).allow]
+    if not denied:
+        return
+    port, host, traffic, inbound = data.draw(st.sampled_from(denied))
+    fixes = external_fixes(world, reference, port, host, inbound, traffic)
+    assert fixes
+    fixed = world_of(apply_nat_fixes(projects, fixes))  # checks clean, or fails here
+    after = Reference(fixed, port_addresses(compile_world(fixed).rows))
+    verdict = (after.decide_inbound(host, port, traffic) if inbound
+               else after.decide_outbound(port, host, traffic))
+    assert verdict.allow, (fixes, verdict)
