@@ -62,20 +62,29 @@ RENEW_LEASE_SECONDS = 10
 @dataclass(frozen=True)
 class Question:
     kind: str
-    """What it exercises: same subnet, across subnets, peered, unpeered, icmp."""
+    """What it exercises: same subnet, across subnets, peered, unpeered, icmp, udp, and
+    NAT from the external host (``nat in``) or to it (``nat out``)."""
     src: str
     dst: str
     protocol: str
     port: int | None = None
+    via: str | None = None
+    """From the external host: the external ``IP:PORT`` (``IP`` for icmp) it sends to;
+    ``port`` is the port as the VM sees it, what ``netc explain`` is asked."""
 
     def __str__(self) -> str:
         traffic = self.protocol + (f"/{self.port}" if self.port else "")
         return f"{self.src}->{self.dst}:{traffic}"
 
 
-def q(kind: str, src: str, dst: str, traffic: str) -> Question:
+def q(kind: str, src: str, dst: str, traffic: str, via: str | None = None) -> Question:
+    """``external`` at either end stands for the external host (:data:`EXTERNAL_END`)."""
     protocol, _, port = traffic.partition("/")
-    return Question(kind, f"acme/{src}", f"acme/{dst}", protocol, int(port) if port else None)
+    ends = [EXTERNAL_END if end == "external" else f"acme/{end}" for end in (src, dst)]
+    return Question(kind, *ends, protocol, int(port) if port else None, via)
+
+
+EXTERNAL_END = f"external:{EXTERNAL_HOST}"
 
 
 QUESTIONS = [
@@ -105,6 +114,14 @@ QUESTIONS = [
     q("udp", "alpha/web-1", "alpha/db-1", "udp/161"),  # web may send it, db does not take it
     q("udp", "alpha/admin-1", "alpha/db-1", "udp/53"),  # db takes it from web only
     q("udp", "beta/client-1", "alpha/web-1", "udp/53"),  # peered, no udp rule
+    q("nat in", "external", "edge/nat-app", "tcp/80", via=f"{SNAT_IP}:{FORWARDED_PORT}"),
+    q("nat in", "external", "edge/nat-fip", "tcp/2222", via=f"{FLOATING_IP}:2222"),
+    q("nat in", "external", "edge/nat-fip", "tcp/2223", via=f"{FLOATING_IP}:2223"),  # groups
+    q("nat in", "external", "edge/nat-fip", "icmp", via=FLOATING_IP),  # fip admits tcp only
+    q("nat out", "edge/nat-app", "external", "tcp/9000"),  # from the SNAT address
+    q("nat out", "edge/nat-app", "external", "tcp/9001"),  # app sends 9000 only
+    q("nat out", "edge/nat-fip", "external", "tcp/9000"),  # from its floating IP
+    q("nat out", "alpha/admin-1", "external", "tcp/9000"),  # alpha has no NAT
 ]
 
 
@@ -183,11 +200,26 @@ class Lab:
         return probe(self.ports[src].namespace, "udp", str(self.vms[dst].ip.ip), port)
 
     def outcome(self, question: Question) -> str:
+        if EXTERNAL_END in (question.src, question.dst):
+            return self._through_nat(question)
         if question.protocol == "icmp":
             return self.ping(question.src, question.dst)
         if question.protocol == "udp":
             return self.udp(question.src, question.dst, question.port)
         return self.connect(question.src, question.dst, question.port)
+
+    def _through_nat(self, question: Question) -> str:
+        """From the external namespace to the question's external address, or from the
+        VM to the external host."""
+        if question.src == EXTERNAL_END:
+            namespace, (host, _, port) = EXTERNAL_NAMESPACE, question.via.partition(":")
+        else:
+            namespace, host, port = self.ports[question.src].namespace, EXTERNAL_HOST, \
+                str(question.port)
+        if question.protocol == "icmp":
+            return ping(namespace, host)
+        return probe(namespace, "udp" if question.protocol == "udp" else "connect", host,
+                     int(port))
 
     def seen_from_vm(self, src: str, host: str, port: int) -> str:
         """The address the listener at host:port sees a connection from ``src`` come from."""
@@ -246,12 +278,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         for key in DHCP_PORTS:
             take_lease(lab.ports[key], workdir)
         ports_of = {"acme/edge/nat-app": {80}, "acme/edge/nat-fip": {2222, 2223}}
+        ports_of[EXTERNAL_NAMESPACE] = {EXTERNAL_PORT}
         for question in QUESTIONS:
             if question.port is not None:
-                ports_of.setdefault(question.dst, set()).add(question.port)
-        namespaces = {dst: lab.ports[dst].namespace for dst in ports_of}
+                where = EXTERNAL_NAMESPACE if question.dst == EXTERNAL_END else question.dst
+                ports_of.setdefault(where, set()).add(question.port)
+        namespaces = {dst: lab.ports[dst].namespace for dst in ports_of
+                      if dst != EXTERNAL_NAMESPACE}
         namespaces[EXTERNAL_NAMESPACE] = EXTERNAL_NAMESPACE
-        ports_of[EXTERNAL_NAMESPACE] = {EXTERNAL_PORT}
         for dst, ports in ports_of.items():
             listeners.append(listen(namespaces[dst], ports))
         yield lab
