@@ -246,7 +246,7 @@ def verify_live_command(args: argparse.Namespace) -> int:
     from netc.reach.northbound import UnsupportedRows, port_addresses
     from netc.reach.ovn_match import MatchError
     from netc.reach.ovntrace import TraceError
-    from netc.reach.report import matrix_json, matrix_text
+    from netc.reach.report import external_text, matrix_json, matrix_text
     from netc.terminal import print_diagnostics
 
     started = time.perf_counter()
@@ -305,6 +305,7 @@ def verify_live_command(args: argparse.Namespace) -> int:
         return 1
     traced = time.perf_counter()
     matrix = model.matrix()
+    external = model.external_edges()  # the intent's; NAT is not traced (docs/reach.md)
     wrong = check.disagreements
     if args.format == "json":
         print(json.dumps({"agree": not wrong, "pairs_traced": check.pairs_traced,
@@ -312,10 +313,11 @@ def verify_live_command(args: argparse.Namespace) -> int:
                           "class_pairs": check.class_pairs,
                           "isolation_pairs": check.isolation_pairs,
                           "disagreements": [d.to_json() for d in wrong],
-                          **matrix_json(model, matrix)}, indent=2))
+                          **matrix_json(model, matrix, external)}, indent=2))
     else:
         if args.format == "text":
             sys.stdout.write(matrix_text(matrix))
+            sys.stdout.write(external_text(external))
         for disagreement in wrong:
             print(disagreement)
     for disagreement in wrong:
