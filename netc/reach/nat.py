@@ -138,6 +138,7 @@ def internal_networks(world: World) -> list[IPv4Network]:
 
 
 def _nat_addresses(world: World):
+    """(external IP, (project, entry)) of every NAT entry of the world."""
     for project in world.projects.values():
         for entry in (*project.snat, *project.dnat):
             if entry.external_ip is not None:
@@ -176,8 +177,7 @@ def external_pieces(world: World, intervals) -> list[tuple[int, int]]:
     """External address intervals that each of ``intervals`` (``(low, high)`` address
     ranges as integers, e.g. the CIDRs of rules) holds whole or not at all, low to
     high, covering every external address."""
-    internal = [(int(n.network_address), int(n.broadcast_address))
-                for n in internal_networks(world)]
+    internal = [network_interval(n) for n in internal_networks(world)]
     cuts = {0, 1 << 32}
     for low, high in (*intervals, *internal):
         cuts.update((low, high + 1))
