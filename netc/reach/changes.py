@@ -4,14 +4,10 @@ A plan turns the rows it was computed against (the live Northbound or a snapshot
 drift included) into the rows it wants. Both are Northbound rows, so both are asked
 the same question by the same row model (:class:`~netc.reach.rowmodel.RowModel`,
 the one ``netc verify`` holds to the intent): which traffic does a new connection
-from each port to each other port get through, replies included?
-
-A plan of one project in a world of thousands asks only about the part of the world
-its changes can touch (:func:`focus`): the projects of the changed rows and the
-projects routed to them. Other pairs keep their path and every row on it (their
-switches, routers, port groups and address sets belong to untouched projects; the
-global rows they meet change only for ports of the changed projects), unless a global
-ACL or address set changes, which may touch every pair: then the whole world is asked.
+from each port to each other port get through, replies included? And between each
+port and the external network, through NAT rows and load-balancer VIPs (what a host
+of each external region may open to the port, what the port may open to it)? Only the
+projects the changes can touch are asked (:mod:`netc.reach.plan_scope`).
 
 Asking every port pair twice would cost what the pair-by-pair ``verify`` did, so
 ports are taken in classes: two ports the rows before *and* the rows after cannot
@@ -19,7 +15,10 @@ tell apart (:meth:`RowModel.signatures` on each side) behave alike in both, and 
 representative pair answers for a class pair. Only class pairs that some route lets
 meet on either side are asked. The difference of the two answers is what changes;
 entries that open (or close) the same traffic are merged, so a reviewer reads "web
--> db: tcp/5432" once instead of once per port pair.
+-> db: tcp/5432" once instead of once per port pair. The external network is cut into
+regions by the address ranges the rows name (:func:`~netc.reach.rownat.external_hosts`:
+``external:198.51.100.0/24`` for a range a rule names, ``external`` for the rest), one
+sample host each; a region stands on one side of an edge alone.
 """
 
 from __future__ import annotations
@@ -27,17 +26,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ipaddress import IPv4Address
+
 from netc.compiler.rows import Row, RowSet
-from netc.compiler.schema import TABLES
+from netc.reach import rownat
 from netc.reach.northbound import Northbound, UnsupportedRows, lsp_ips
+from netc.reach.plan_scope import focus, restricted, rows_after
 from netc.reach.rowmodel import RowModel
 from netc.reach.trafficset import TrafficSet
+
+EXTERNAL = "external"
 
 
 @dataclass(frozen=True)
 class ReachEdge:
     """Traffic newly allowed (or no longer allowed) from each of ``sources`` to each of
-    ``targets`` (port keys ``ORG/PROJECT/PORT``)."""
+    ``targets``: port keys ``ORG/PROJECT/PORT`` of one project, or one external region
+    (``external``, ``external:CIDR``)."""
 
     sources: tuple[str, ...]
     targets: tuple[str, ...]
@@ -52,6 +57,8 @@ class ReachEdge:
 class ReachChanges:
     opened: list[ReachEdge] = field(default_factory=list)
     closed: list[ReachEdge] = field(default_factory=list)
+    regions: dict[str, str] = field(default_factory=dict)
+    """Each external region the edges name -> the host that answered for it."""
     unsupported: str = ""
     """Why reachability could not be computed (rows the model does not read), if so."""
 
@@ -61,6 +68,10 @@ class ReachChanges:
     def to_json(self) -> dict:
         found = {"opened": [e.to_json() for e in self.opened],
                  "closed": [e.to_json() for e in self.closed]}
+        named = {side[0] for e in self.opened + self.closed for side in (e.sources, e.targets)}
+        if named & set(self.regions):
+            found["regions"] = {name: host for name, host in sorted(self.regions.items())
+                                if name in named}
         if self.unsupported:
             found["unsupported"] = self.unsupported
         return found
@@ -94,6 +105,40 @@ class _Side:
             return TrafficSet.nothing()
         return self.model.deliver(self.lsps[src], self.lsps[dst]).allowed
 
+    def nat(self, key: str) -> tuple:
+        """What the NAT rows and VIPs do for the port (its ways in and out), so that
+        ports the ACLs treat alike but NAT does not are told apart."""
+        router = self._router(key)
+        if router is None:
+            return ()
+        ip = lsp_ips(self.lsps[key])[0]
+        out = rownat.way_out(self.model.nb, router, ip)
+        return (tuple(sorted(str(way) for way in rownat.ways_in(self.model.nb, router, ip))),
+                None if out is None else str(out))
+
+    def _router(self, key: str) -> Row | None:
+        """The port's router, when it has a gateway port (else nothing external)."""
+        if key not in self.lsps:
+            return None
+        router = self.model.router_of_port(self.lsps[key])
+        if router is None or rownat.gateway_port(self.model.nb, router) is None:
+            return None
+        return router
+
+    def inbound(self, host: IPv4Address, key: str) -> TrafficSet:
+        """What the external ``host`` may open to the port, through any NAT row or VIP
+        (as the port sees it)."""
+        found = TrafficSet.nothing()
+        if self._router(key) is not None:
+            for _, verdict in self.model.deliver_inbound(host, self.lsps[key]):
+                found = found | verdict.allowed
+        return found
+
+    def outbound(self, key: str, host: IPv4Address) -> TrafficSet:
+        if self._router(key) is None:
+            return TrafficSet.nothing()
+        return self.model.deliver_outbound(self.lsps[key], host)[1].allowed
+
 
 def plan_reachability(actual: RowSet, changes) -> ReachChanges:
     """What making ``changes`` (a plan's :class:`~netc.backends.diff.Change` list) to
@@ -105,112 +150,73 @@ def plan_reachability(actual: RowSet, changes) -> ReachChanges:
     return reachability_changes(actual, after)
 
 
-GLOBAL_DECIDING = frozenset({"ACL", "Address_Set"})
-"""Global rows whose change may change any pair's verdict."""
-PEER_KEY = "netc:peer"
-
-
-def focus(before: RowSet, after: RowSet, changes) -> set[str] | None:
-    """The projects whose pairs ``changes`` can touch: those of the changed rows, and
-    every project routed to them (peers, transitively, on either side); None for all."""
-    touched: set[str] = set()
-    for change in changes:
-        if change.project is not None:
-            touched.add(change.project)
-            continue
-        members = _members_changed(before, after, change.table, change.key)
-        if members is None:
-            return None
-        touched |= members
-    links: dict[str, set[str]] = defaultdict(set)
-    for rows in (before, after):
-        for table in ("Logical_Router_Port", "Logical_Router_Static_Route"):
-            for row in rows.tables.get(table, {}).values():
-                peer = row.columns.get("external_ids", {}).get(PEER_KEY)
-                if peer is not None and row.project is not None:
-                    links[row.project].add(peer)
-                    links[peer].add(row.project)
-    pending = list(touched)
-    while pending:
-        for peer in links.get(pending.pop(), ()):
-            if peer not in touched:
-                touched.add(peer)
-                pending.append(peer)
-    return touched
-
-
-def _members_changed(before: RowSet, after: RowSet, table: str, key: str) -> set[str] | None:
-    """The projects of the rows a global row gained or lost in its reference columns
-    (a port joining the default-drop group); None when anything else about it changed
-    (it was created or destroyed, a global ACL or address set, another column)."""
-    old, new = before.get(table, key), after.get(table, key)
-    if table in GLOBAL_DECIDING or old is None or new is None:
-        return None
-    found: set[str] = set()
-    for name, column in TABLES.get(table, {}).items():
-        was, now = old.columns.get(name), new.columns.get(name)
-        if column.kind != "refs":
-            if name != "external_ids" and was != now:
-                return None
-            continue
-        for ref in set(was or ()) ^ set(now or ()):
-            row = before.get(column.target, ref) or after.get(column.target, ref)
-            if row is None or row.project is None:
-                return None
-            found.add(row.project)
-    return found
-
-
-def restricted(rows: RowSet, projects: set[str]) -> RowSet:
-    """The rows of ``projects`` and the global rows, whose references to rows left out
-    (other projects' ports in the default-drop group...) are dropped with them."""
-    kept = RowSet({table: {key: row for key, row in by_key.items()
-                           if row.project is None or row.project in projects}
-                   for table, by_key in rows.tables.items()})
-    for table, by_key in kept.tables.items():
-        refs = {name: column.target for name, column in TABLES.get(table, {}).items()
-                if column.kind == "refs"}
-        for key, row in by_key.items():
-            if row.project is None and refs:
-                columns = dict(row.columns)
-                for name, target in refs.items():
-                    columns[name] = [v for v in columns.get(name, [])
-                                     if kept.get(target, v) is not None]
-                by_key[key] = Row(row.table, row.key, columns)
-    return kept
-
-
 def reachability_changes(before: RowSet, after: RowSet) -> ReachChanges:
     """The connections ``after`` opens and closes with respect to ``before``."""
     try:
-        old, new = _Side.of(before), _Side.of(after)
+        return _Changes(_Side.of(before), _Side.of(after)).found()
     except UnsupportedRows as error:
         return ReachChanges(unsupported=str(error))
-    classes: dict[tuple, list[str]] = defaultdict(list)
-    for key in sorted(set(old.lsps) | set(new.lsps)):
-        classes[(old.signatures.get(key), new.signatures.get(key))].append(key)
-    members = list(classes.values())
-    by_switch: dict[str, list[int]] = defaultdict(list)
-    for index, keys in enumerate(members):
-        for switch in {old.switch(keys[0]), new.switch(keys[0])} - {None}:
-            by_switch[switch].append(index)
-    opened: dict[tuple[int, int], TrafficSet] = {}
-    closed: dict[tuple[int, int], TrafficSet] = {}
-    for i, sources in enumerate(members):
-        src = sources[0]
-        candidates = {j for switch in old.reachable(src) | new.reachable(src)
-                      for j in by_switch.get(switch, ())}
-        for j in sorted(candidates):
-            targets = members[j]
-            if i == j and len(sources) < 2:
-                continue
-            dst = targets[1] if i == j else targets[0]
-            was, now = old.allowed(src, dst), new.allowed(src, dst)
-            if now - was:
-                opened[(i, j)] = now - was
-            if was - now:
-                closed[(i, j)] = was - now
-    return ReachChanges(_merged(opened, members), _merged(closed, members))
+
+
+class _Changes:
+    """The differences, class pair by class pair; a class is a list of port keys (or
+    one region's name) in :attr:`members`, named by its index there."""
+
+    def __init__(self, old: _Side, new: _Side) -> None:
+        self.old, self.new = old, new
+        classes: dict[tuple, list[str]] = defaultdict(list)
+        for key in sorted(set(old.lsps) | set(new.lsps)):
+            classes[(old.signatures.get(key), new.signatures.get(key),
+                     old.nat(key), new.nat(key))].append(key)
+        self.members = list(classes.values())
+        self.opened: dict[tuple[int, int], TrafficSet] = {}
+        self.closed: dict[tuple[int, int], TrafficSet] = {}
+        self.regions: dict[str, str] = {}
+
+    def found(self) -> ReachChanges:
+        self._between_ports()
+        self._with_the_outside()
+        return ReachChanges(_merged(self.opened, self.members),
+                            _merged(self.closed, self.members), self.regions)
+
+    def _note(self, pair: tuple[int, int], was: TrafficSet, now: TrafficSet) -> None:
+        if now - was:
+            self.opened[pair] = now - was
+        if was - now:
+            self.closed[pair] = was - now
+
+    def _between_ports(self) -> None:
+        old, new, members = self.old, self.new, self.members
+        by_switch: dict[str, list[int]] = defaultdict(list)
+        for index, keys in enumerate(members):
+            for switch in {old.switch(keys[0]), new.switch(keys[0])} - {None}:
+                by_switch[switch].append(index)
+        for i, sources in enumerate(members):
+            src = sources[0]
+            candidates = {j for switch in old.reachable(src) | new.reachable(src)
+                          for j in by_switch.get(switch, ())}
+            for j in sorted(candidates):
+                targets = members[j]
+                if i == j and len(sources) < 2:
+                    continue
+                dst = targets[1] if i == j else targets[0]
+                self._note((i, j), old.allowed(src, dst), new.allowed(src, dst))
+
+    def _with_the_outside(self) -> None:
+        old, new = self.old, self.new
+        classes = [i for i, keys in enumerate(self.members)
+                   if old.nat(keys[0]) or new.nat(keys[0])]
+        if not classes:
+            return
+        constants = [*old.model.address_intervals(), *new.model.address_intervals()]
+        for name, host in rownat.external_hosts([old.model.nb, new.model.nb], constants):
+            region = len(self.members)
+            self.members.append([name])
+            self.regions[name] = str(host)
+            for i in classes:
+                key = self.members[i][0]
+                self._note((region, i), old.inbound(host, key), new.inbound(host, key))
+                self._note((i, region), old.outbound(key, host), new.outbound(key, host))
 
 
 def _merged(found: dict[tuple[int, int], TrafficSet], members: list[list[str]]) -> list[ReachEdge]:
@@ -232,18 +238,8 @@ def _merged(found: dict[tuple[int, int], TrafficSet], members: list[list[str]]) 
     return edges
 
 
-def _project(port_key: str) -> str:
-    return port_key.rpartition("/")[0]
+def _project(key: str) -> str:
+    """A port key's project; an external region is a side of its own."""
+    return key if key.startswith(EXTERNAL) else key.rpartition("/")[0]
 
 
-def rows_after(actual: RowSet, changes) -> RowSet:
-    """``actual`` with a plan's changes made (``changes``: the plan's
-    :class:`~netc.backends.diff.Change` list): the rows the database will hold."""
-    rows = RowSet({table: dict(by_key) for table, by_key in actual.tables.items()})
-    for change in changes:
-        table = rows.tables.setdefault(change.table, {})
-        if change.action == "destroy":
-            table.pop(change.key, None)
-        else:
-            table[change.key] = change.row
-    return rows

@@ -177,7 +177,12 @@ def external_pieces(world: World, intervals) -> list[tuple[int, int]]:
     """External address intervals that each of ``intervals`` (``(low, high)`` address
     ranges as integers, e.g. the CIDRs of rules) holds whole or not at all, low to
     high, covering every external address."""
-    internal = [network_interval(n) for n in internal_networks(world)]
+    return pieces_outside([network_interval(n) for n in internal_networks(world)], intervals)
+
+
+def pieces_outside(internal, intervals) -> list[tuple[int, int]]:
+    """Address intervals outside every ``internal`` one that each of ``intervals``
+    holds whole or not at all, low to high (all of them ``(low, high)`` integers)."""
     cuts = {0, 1 << 32}
     for low, high in (*intervals, *internal):
         cuts.update((low, high + 1))

@@ -22,8 +22,9 @@ the internal address and port, the external switch the external ones.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 
 from netc.compiler.rows import Row
 from netc.reach.northbound import Northbound, UnsupportedRows, optional
@@ -155,3 +156,59 @@ def _network(nat: Row) -> IPv4Network:
 def _endpoint(text: str) -> tuple[IPv4Address, int | None]:
     host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
     return IPv4Address(host), (int(port) if port else None)
+
+
+def external_hosts(nbs, constants) -> list[tuple[str, IPv4Address]]:
+    """One sample host for each piece of the external address space that the address
+    ranges ``constants`` (``(low, high)`` integers: what the rows' ACLs and routes name)
+    cut, named by the smallest of them holding it (``external:198.51.100.0/24``) or
+    ``external`` for the rest. Not external: any VPC or subnet of the rows ``nbs``
+    (:class:`Northbound`), their NAT and VIP addresses (a router holds them) and the
+    reserved ranges."""
+    from netc.ir.model import RESERVED_NETWORKS
+    from netc.reach.nat import network_interval, pieces_outside
+
+    internal = [network_interval(n) for n in RESERVED_NETWORKS]
+    for nb in nbs:
+        internal += [network_interval(n) for n in _internal_networks(nb)]
+    whole = (0, (1 << 32) - 1)
+    named = sorted({c for c in constants if c != whole}, key=lambda c: (c[1] - c[0], c))
+    hosts = []
+    names: dict[frozenset, str] = {}  # the ranges holding a piece -> its region's name
+    for low, high in pieces_outside(internal, constants):
+        holders = frozenset(c for c in named if c[0] <= low and high <= c[1])
+        if holders in names:
+            continue
+        smallest = min(holders, key=lambda c: (c[1] - c[0], c)) if holders else None
+        name = "external" if smallest is None else "external:" + _range_text(*smallest)
+        taken = set(names.values())
+        if name in taken:  # ranges that overlap without nesting: one name, two regions
+            name += f"#{sum(1 for n in taken if n.split('#')[0] == name) + 1}"
+        names[holders] = name
+        hosts.append((name, IPv4Address(low)))
+    return hosts
+
+
+def _internal_networks(nb: Northbound):
+    for router in nb.rows.tables.get("Logical_Router", {}).values():
+        cidr = router.columns.get("external_ids", {}).get("netc:cidr")
+        if cidr:
+            with suppress(ValueError):
+                yield IPv4Network(cidr)
+        gateway = gateway_port(nb, router)
+        for lrp in nb.refs(router, "ports", "Logical_Router_Port"):
+            if lrp is not gateway:
+                yield from (i.network for i in nb.lrp_interfaces(lrp))
+        for nat in nb.refs(router, "nat", "NAT"):
+            address = _address(nat, "external_ip")
+            if address is not None:
+                yield IPv4Network(address)
+        for balancer in nb.refs(router, "load_balancer", "Load_Balancer"):
+            for vip in balancer.columns.get("vips", {}):
+                with suppress(ValueError):
+                    yield IPv4Network(_endpoint(vip)[0])
+
+
+def _range_text(low: int, high: int) -> str:
+    networks = list(summarize_address_range(IPv4Address(low), IPv4Address(high)))
+    return str(networks[0]) if len(networks) == 1 else f"{IPv4Address(low)}-{IPv4Address(high)}"

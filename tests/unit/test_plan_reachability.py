@@ -4,10 +4,11 @@
   the snapshot the plan is computed against, ``drift.json`` (if any) edits that
   snapshot as someone behind netc's back would (rows deleted, columns set, references
   removed), and ``after/`` (else ``before/``) is
-  the intent planned. ``plan.txt`` and ``plan.json`` are what ``netc plan --against``
+  the intent planned, with the case's ``netc.toml`` if it has one. ``plan.txt`` and ``plan.json`` are what ``netc plan --against``
   prints (``pytest --update-golden`` rewrites them for review).
 - The reachability the plan reports is exactly the difference of what ``netc
-  verify`` states for the intent before and after: on every golden case without
+  verify`` states for the intent before and after, between ports and between ports
+  and the external regions the plan names (through NAT): on every golden case without
   drift, and on random worlds with a random edit (hypothesis).
 - ``--format dot`` read back by Graphviz's own ``dot``: its edges are the JSON plan's.
 """
@@ -18,6 +19,7 @@ import json
 import shutil
 import subprocess
 from collections import defaultdict
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
@@ -29,27 +31,46 @@ from netc.backends.diff import diff_rows
 from netc.backends.dryrun.snapshot import parse_snapshot
 from netc.cli import main
 from netc.compiler.lower import allocations_in, compile_world
-from netc.config import Settings
+from netc.config import Settings, load_settings
 from netc.diagnostics import Diagnostics
 from netc.frontend import check_documents, check_paths
 from netc.intent.source import Document, PositionTable
 from netc.reach.changes import ReachChanges, plan_reachability
 from netc.reach.classes import ClassModel
 from netc.reach.northbound import port_addresses
+from netc.reach.traffic import Traffic
 from netc.reach.trafficset import TrafficSet
 from tests.conftest import GOLDEN
 from tests.golden_files import assert_golden
 from tests.strategies import WORLD_SETTINGS, worlds
+from tests.unit.test_reach_nat_properties import router_answers_itself
+
+ICMP = TrafficSet(icmp=True)
 
 CASES = GOLDEN / "plan-reachability"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
 PairTraffic = dict[tuple[str, str], TrafficSet]
 
 
+def config(case: Path) -> list[str]:
+    """``--config`` with the case's netc.toml (an external network for NAT), if any."""
+    return ["--config", str(case / "netc.toml")] if (case / "netc.toml").exists() else []
+
+
+def case_settings(case: Path) -> Settings:
+    if not (case / "netc.toml").exists():
+        return Settings()
+    diagnostics = Diagnostics()
+    found = load_settings(str(case / "netc.toml"), diagnostics)
+    assert not diagnostics.has_errors, [d.render() for d in diagnostics]
+    return found
+
+
 def snapshot(case: Path, out: Path) -> Path:
     """The compile of ``before/``, with ``drift.json``'s edits made to it."""
     path = out / "snapshot.json"
-    assert main(["compile", str(case / "before"), "--format", "json", "-o", str(path)]) == 0
+    assert main(["compile", *config(case), str(case / "before"), "--format", "json",
+                 "-o", str(path)]) == 0
     drift = case / "drift.json"
     if drift.exists():
         document = json.loads(path.read_text())
@@ -83,7 +104,7 @@ def test_golden_plan_with_reachability(case, tmp_path, capsys, update_golden):
     against = snapshot(case, tmp_path)
     capsys.readouterr()
     for form, name in (("text", "plan.txt"), ("json", "plan.json")):
-        assert main(["plan", str(planned(case)), "--against", str(against),
+        assert main(["plan", *config(case), str(planned(case)), "--against", str(against),
                      "--format", form]) == 0
         assert_golden(case / name, capsys.readouterr().out, update_golden)
     text = (case / "plan.txt").read_text()
@@ -92,8 +113,9 @@ def test_golden_plan_with_reachability(case, tmp_path, capsys, update_golden):
 
 # -- agreement with verify --------------------------------------------------------
 
-def intent_matrix(world, rows) -> PairTraffic:
-    """What ``verify`` states, port pair by port pair."""
+def intent_matrix(world, rows, regions: dict[str, str]) -> PairTraffic:
+    """What ``verify`` states, port pair by port pair, and between each port and each
+    of ``regions`` (name -> sample host) through NAT."""
     model = ClassModel(world, port_addresses(rows))
     found: PairTraffic = {}
     for pair in model.matrix():
@@ -101,6 +123,18 @@ def intent_matrix(world, rows) -> PairTraffic:
             for dst in pair.dst.ports:
                 if src != dst:
                     found[(src, dst)] = pair.traffic
+    for cls in model.classes:
+        for name, host in regions.items():
+            region = model.region_of(cls.project, IPv4Address(host))
+            inbound = TrafficSet.nothing()
+            for _, traffic in model.inbound(region, cls):
+                inbound = inbound | traffic
+            if router_answers_itself(world, cls.ports[0], Traffic("icmp")):
+                inbound = inbound - ICMP  # the router answers pings to its own address
+            outbound = model.outbound(cls, region)[1]
+            for port in cls.ports:
+                found.update({pair: traffic for pair, traffic in
+                              (((name, port), inbound), ((port, name), outbound)) if traffic})
     return found
 
 
@@ -127,7 +161,7 @@ def assert_agrees(reach: ReachChanges, before: PairTraffic, after: PairTraffic) 
 @pytest.mark.parametrize("case", [c for c in CASE_DIRS if not (c / "drift.json").exists()],
                          ids=lambda p: p.name)
 def test_plan_reachability_is_the_difference_of_verify(case, tmp_path):
-    settings_ = Settings()
+    settings_ = case_settings(case)
     diagnostics = Diagnostics()
     before = check_paths([str(case / "before")], settings_, diagnostics)
     before_rows = compile_world(before.world).rows
@@ -137,8 +171,8 @@ def test_plan_reachability_is_the_difference_of_verify(case, tmp_path):
     reach = plan_reachability(offline.actual, offline.plan.changes)
     assert reach, "every golden case changes reachability"
     after_world = check_paths([str(planned(case))], settings_, Diagnostics()).world
-    assert_agrees(reach, intent_matrix(before.world, before_rows),
-                  intent_matrix(after_world, offline.compilation.rows))
+    assert_agrees(reach, intent_matrix(before.world, before_rows, reach.regions),
+                  intent_matrix(after_world, offline.compilation.rows, reach.regions))
 
 
 def checked(projects):
@@ -148,13 +182,20 @@ def checked(projects):
 
 @st.composite
 def edited_worlds(draw):
-    """A random world, and the same world with one rule or one port taken away, or a
-    rule's ports changed."""
+    """A random world, and the same world with one rule, one port or one NAT entry taken
+    away, or a rule's ports changed."""
     projects = draw(worlds())
     index = draw(st.integers(0, len(projects) - 1))
     project = projects[index]
-    kind = draw(st.sampled_from(["drop rule", "drop port", "rule ports"]))
-    if kind == "drop port":
+    kind = draw(st.sampled_from(["drop rule", "drop port", "rule ports", "drop nat"]))
+    if kind == "drop nat":
+        entries = [(side, i) for side in ("snat", "dnat")
+                   for i in range(len(getattr(project.nat, side)))]
+        assume(entries)
+        side, victim = draw(st.sampled_from(entries))
+        kept = [e for i, e in enumerate(getattr(project.nat, side)) if i != victim]
+        edited = project.model_copy(update={"nat": project.nat.model_copy(update={side: kept})})
+    elif kind == "drop port":
         assume(project.ports)
         victim = draw(st.integers(0, len(project.ports) - 1))
         edited = project.model_copy(update={"ports": [p for i, p in enumerate(project.ports)
@@ -192,8 +233,10 @@ def test_random_edits_report_what_verify_sees_change(pair):
     plan = diff_rows(compilation.rows, actual, set(compilation.projects))
     reach = plan_reachability(actual, plan.changes)
     event("reachability changed" if reach else "reachability unchanged")
-    assert_agrees(reach, intent_matrix(before.world, before_rows),
-                  intent_matrix(after.world, compilation.rows))
+    if reach.regions:
+        event("external regions asked")
+    assert_agrees(reach, intent_matrix(before.world, before_rows, reach.regions),
+                  intent_matrix(after.world, compilation.rows, reach.regions))
 
 
 # -- the picture -------------------------------------------------------------------
@@ -212,8 +255,12 @@ def drawn_edges(graph: dict) -> set[tuple]:
     found = set()
     for edge in graph.get("edges", []):
         tail, head = nodes[edge["tail"]], nodes[edge["head"]]
-        for node in (tail, head):  # every node inside its project's cluster
-            assert clusters[node["_gvid"]] == node["tooltip"].split()[0].rpartition("/")[0]
+        for node in (tail, head):  # a node of ports inside its project's cluster
+            first = node["tooltip"].split()[0]
+            if first.startswith("external"):
+                assert node["_gvid"] not in clusters and node["shape"] == "ellipse"
+            else:
+                assert clusters[node["_gvid"]] == first.rpartition("/")[0]
         found.add((tuple(tail["tooltip"].split()), tuple(head["tooltip"].split()),
                    edge.get("color"), edge["label"]))
     return found
@@ -223,9 +270,11 @@ def drawn_edges(graph: dict) -> set[tuple]:
 def test_plan_dot_draws_the_json_plans_changes(case, tmp_path, capsys):
     against = str(snapshot(case, tmp_path))
     capsys.readouterr()
-    assert main(["plan", str(planned(case)), "--against", against, "--format", "json"]) == 0
+    assert main(["plan", *config(case), str(planned(case)), "--against", against,
+                 "--format", "json"]) == 0
     reach = json.loads(capsys.readouterr().out)["reachability"]
-    assert main(["plan", str(planned(case)), "--against", against, "--format", "dot"]) == 0
+    assert main(["plan", *config(case), str(planned(case)), "--against", against,
+                 "--format", "dot"]) == 0
     expected = {(tuple(e["from"]), tuple(e["to"]), colour, f"{sign} {', '.join(e['traffic'])}")
                 for kind, colour, sign in (("opened", "green", "+"), ("closed", "red", "-"))
                 for e in reach[kind]}
