@@ -180,6 +180,17 @@ def external_pieces(world: World, intervals) -> list[tuple[int, int]]:
     return pieces_outside([network_interval(n) for n in internal_networks(world)], intervals)
 
 
+def distinct_pieces(pieces, intervals) -> list[tuple[int, int]]:
+    """The first of ``pieces`` for each set of ``intervals`` holding a piece: pieces
+    that the same intervals hold (only an internal range or a NAT address cut them
+    apart) are treated alike by everything that compares with those intervals."""
+    found: dict[frozenset, tuple[int, int]] = {}
+    for low, high in pieces:
+        holders = frozenset(i for i, (a, b) in enumerate(intervals) if a <= low and high <= b)
+        found.setdefault(holders, (low, high))
+    return list(found.values())
+
+
 def pieces_outside(internal, intervals) -> list[tuple[int, int]]:
     """Address intervals outside every ``internal`` one that each of ``intervals``
     holds whole or not at all, low to high (all of them ``(low, high)`` integers)."""

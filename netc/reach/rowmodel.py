@@ -30,6 +30,7 @@ between unrelated VPCs is shown without asking about every pair of them.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from contextlib import suppress
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
@@ -90,6 +91,7 @@ class RowModel:
         self._guarded: dict[tuple, list[tuple]] = {}
         self._probes: dict[tuple, list] = {}
         self._stages: dict[tuple, tuple[TrafficSet, TrafficSet]] = {}
+        self._intervals: dict[str, list[tuple[int, int]]] = {}
 
     # -- delivery
     def deliver(self, source: Row, target: Row, pieces: bool = False) -> RowVerdict:
@@ -429,6 +431,40 @@ class RowModel:
         along which the rows may treat external hosts differently."""
         _, addresses, _ = self._predicates()
         return [interval for intervals in addresses for interval in intervals]
+
+    def address_intervals_near(self, port: Row) -> list[tuple[int, int]]:
+        """The address ranges that can matter between ``port`` and an external host:
+        those the ACLs applying on its switch and on its router's gateway switch
+        compare with, and the prefixes of its router's routes (a packet between them
+        crosses nothing else)."""
+        switch = self.nb.switch_of.get(port.columns["name"])
+        router = self.router_of_port(port)
+        switches = [switch.key] if switch is not None else []
+        gateway = rownat.gateway_port(self.nb, router) if router is not None else None
+        attachment = self.nb.router_lsp_of(gateway.columns["name"]) if gateway else None
+        outside = self.nb.switch_of.get(attachment.columns["name"]) if attachment else None
+        if outside is not None:
+            switches.append(outside.key)
+        found: dict[tuple[int, int], None] = {}
+        for key in switches:
+            found.update(dict.fromkeys(self._switch_intervals(key)))
+        if router is not None:
+            for route in self.nb.refs(router, "static_routes", "Logical_Router_Static_Route"):
+                with suppress(KeyError, ValueError):
+                    prefix = IPv4Network(route.columns["ip_prefix"], strict=False)
+                    found[(int(prefix.network_address), int(prefix.broadcast_address))] = None
+        return list(found)
+
+    def _switch_intervals(self, switch_key: str) -> list[tuple[int, int]]:
+        if switch_key not in self._intervals:
+            found: dict[tuple[int, int], None] = {}
+            for acl in self.nb.acls(switch_key):
+                for compare in comparisons(self.nb.match(acl.columns["match"]).expr):
+                    if compare.field in ("ip4.src", "ip4.dst"):
+                        constants = tuple((c.value, c.mask) for c in compare.constants)
+                        found.update(dict.fromkeys(_address_intervals(compare.op, constants)))
+            self._intervals[switch_key] = list(found)
+        return self._intervals[switch_key]
 
     def reachable_switches(self, switch_key: str) -> frozenset[str]:
         """Switch keys a packet from ``switch_key`` may end on (itself included)."""

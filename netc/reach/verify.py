@@ -34,7 +34,7 @@ from ipaddress import IPv4Address
 from netc.compiler.rows import Row
 from netc.reach import rownat
 from netc.reach.classes import ClassModel, PortClass
-from netc.reach.nat import external_pieces, network_interval
+from netc.reach.nat import distinct_pieces, internal_networks, network_interval, pieces_outside
 from netc.reach.northbound import Northbound
 from netc.reach.rowmodel import RowModel, RowVerdict
 from netc.reach.trafficset import TrafficSet
@@ -229,13 +229,15 @@ class ExternalMismatch:
 def check_external(model: ClassModel, rows: RowModel, cells: list[Cell]) -> tuple[int, list[ExternalMismatch]]:
     """Hold the rows to the intent on the external network (contract 2.8): for every
     cell of a project with NAT in the intent or a gateway port in the rows, and every
-    piece of the external address space that the project's rules and the rows' address
-    constants cut, the traffic of each way in and of the way out. Returns the number
+    piece of the external address space that the project's rules and the address
+    constants of the rows on the way (:meth:`RowModel.address_intervals_near`) cut
+    (one host for all pieces the same ranges hold), the traffic of each way in and of
+    the way out. Returns the number
     of questions asked and the mismatches."""
-    constants = rows.address_intervals()
     asked = 0
     found: list[ExternalMismatch] = []
-    pieces: dict[str, list[IPv4Address]] = {}
+    pieces: dict[tuple, list[IPv4Address]] = {}
+    internal = [network_interval(n) for n in internal_networks(model.world)]
     for cell in cells:
         project = cell.cls.project
         lsp = cell.lsps[0]
@@ -243,12 +245,13 @@ def check_external(model: ClassModel, rows: RowModel, cells: list[Cell]) -> tupl
         has_gateway = router is not None and rownat.gateway_port(rows.nb, router) is not None
         if not (model.ways_in(cell.cls) or model.way_out(cell.cls) or has_gateway):
             continue
-        if project not in pieces:
-            own = [network_interval(n) for n in model.own_cidrs(project)]
-            pieces[project] = [IPv4Address(low) for low, _ in
-                               external_pieces(model.world, [*own, *constants])]
+        near = tuple(sorted(rows.address_intervals_near(lsp)))
+        if (project, near) not in pieces:
+            cuts = [*(network_interval(n) for n in model.own_cidrs(project)), *near]
+            pieces[(project, near)] = [IPv4Address(low) for low, _ in distinct_pieces(
+                pieces_outside(internal, cuts), cuts)]
         seen: set[tuple] = set()  # one report per region, from its first host
-        for host in pieces[project]:
+        for host in pieces[(project, near)]:
             asked += 1
             region = model.region_of(project, host)
             for mismatch in (_inbound_mismatches(model, rows, cell, region, host)
