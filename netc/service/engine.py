@@ -102,9 +102,9 @@ class _Queue:
     busy: bool = False
     flight: _Flight | None = None
     """The transaction of the project's last batch that got that far."""
-    open: bool = False
-    """The leader is in OVN and found nobody to hand the project to: the next request
-    to arrive leads the next batch at once."""
+    open: object | None = None
+    """Set (to its leader's token) while the leader is in OVN having found nobody to
+    hand the project to: the next request to arrive leads the next batch at once."""
 
 
 class Engine:
@@ -131,8 +131,8 @@ class Engine:
         queue = self._queue(org, project)
         with queue.lock:
             queue.pending.append(request)
-            lead = not queue.busy or queue.open
-            queue.busy, queue.open = True, False
+            lead = not queue.busy or queue.open is not None
+            queue.busy, queue.open = True, None
         if lead:
             request.lead.set()
         while True:
@@ -150,6 +150,7 @@ class Engine:
         with queue.lock:
             batch, queue.pending = queue.pending, []
         handed = opened = False
+        token = object()
 
         def hand_off() -> None:
             nonlocal handed, opened
@@ -158,7 +159,7 @@ class Engine:
                     queue.pending[0].lead.set()
                     handed = True
                 else:  # the next request to arrive leads at once
-                    queue.open = opened = True
+                    queue.open, opened = token, True
         try:
             self._run(org, project, batch, queue, hand_off)
         except ServiceError as error:
@@ -169,11 +170,12 @@ class Engine:
             log.exception("batch of %s/%s failed", org, project)
             _fail(batch, ServiceError("INTERNAL", f"{type(error).__name__}: {error}"))
         with queue.lock:
-            if opened and not queue.open:
-                return  # a request that arrived took the lead
-            queue.open = False
             if handed:
                 return
+            if opened:
+                if queue.open is not token:
+                    return  # a request that arrived took the lead
+                queue.open = None
             if queue.pending:
                 queue.pending[0].lead.set()
             else:

@@ -125,6 +125,41 @@ def test_queued_requests_share_one_batch_which_runs_while_the_one_ahead_is_in_ov
     assert len(ports) == 6
 
 
+def test_a_request_arriving_while_the_next_batch_is_in_ovn_is_led(engine):
+    """The leader of a batch that handed the project on before its apply must leave
+    the project's state to the new leader: a request arriving while that one is in
+    OVN (with nobody queued to hand to) leads the batch after it."""
+    release, entered, in_second = threading.Event(), threading.Event(), threading.Event()
+    northbound = engine.northbound
+
+    def observe(timings, size):  # the first batch's thread, after its apply
+        if not in_second.is_set():
+            northbound.gate.clear()
+            northbound.applying.clear()
+            in_second.set()
+            assert northbound.applying.wait(10)  # the second batch is in OVN, held
+
+    engine.observe = observe
+    first = threading.Thread(target=engine.submit,
+                             args=("acme", "web", held(create_port(), release, entered)))
+    first.start()
+    assert entered.wait(10)
+    second = threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
+    second.start()
+    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 1)
+    release.set()
+    first.join(10)  # its leader answered while the second batch is still in OVN
+    assert not first.is_alive()
+    answered = []
+    third = threading.Thread(target=lambda: answered.append(
+        engine.submit("acme", "web", create_port())))
+    third.start()
+    northbound.gate.set()
+    for thread in (second, third):
+        thread.join(10)
+    assert answered and answered[0].error is None
+
+
 def test_a_batch_read_during_a_failing_apply_is_read_again(engine):
     release, entered = threading.Event(), threading.Event()
     before = everything(engine.store)
