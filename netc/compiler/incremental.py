@@ -69,6 +69,9 @@ class Population:
         return set(+self.members) == set(+other.members) and set(+self.dhcp) == set(+other.dhcp)
 
 
+NO_PORTS = Population(Counter(), Counter())
+
+
 @dataclass(frozen=True)
 class Baseline:
     """A project's last compile, as the next :func:`recompile` starts from it."""
@@ -93,22 +96,28 @@ class Recompiled:
     """What the next change starts from."""
 
 
-def recompile(baseline: Baseline, rest: World, added: World, removed: World
+def recompile(baseline: Baseline, rest: World, added: World | None, removed: World | None
               ) -> Recompiled | None:
     """The rows of the project whose last compile is ``baseline`` after ``removed``'s
     ports left it and ``added``'s joined it (a changed port is in both). ``rest`` is
     the project's groups, subnets, NAT, ... with none of its ports but those its
     checks need (the same in all three worlds: the caller's choice); ``added`` and
-    ``removed`` are ``rest`` plus those ports. None: compile the whole project."""
+    ``removed`` are ``rest`` plus those ports (None: no port). None: compile the
+    whole project."""
     alone = Population.of(rest)
-    population = baseline.population.after(Population.of(added).minus(alone),
-                                           Population.of(removed).minus(alone))
+
+    def ports_of(world: World | None) -> Population:
+        return Population.of(world).minus(alone) if world is not None else NO_PORTS
+
+    population = baseline.population.after(ports_of(added), ports_of(removed))
     if not population.same_shape(baseline.population):
         return None
     rest_rows = baseline.rest or compile_world(rest, program=baseline.program).rows
     tables = {table: dict(rows) for table, rows in baseline.rows.tables.items()}
     touched: set[Where] = set()
     for world, sign in ((removed, -1), (added, 1)):
+        if world is None:
+            continue
         rows = compile_world(world, program=baseline.program).rows
         own = _own_elements(rows, rest_rows)
         for row in rows:
@@ -136,6 +145,8 @@ def _apply(tables: dict[str, dict[str, Row]], base: Row | None, row: Row, sign: 
     """Take what ``row`` (of a compile with the changing ports) holds of theirs beyond
     ``base`` (the same row without them) out of ``tables`` (sign -1) or put it in (+1).
     False: the row does not fit the pattern of the module docstring."""
+    if base is not None and row.columns == base.columns:
+        return True  # the changing ports put nothing into this row (most rows)
     current = tables.get(row.table, {}).get(row.key)
     if row.key in own and row.table == "Logical_Switch_Port":  # a port's own row
         if (current is None) == (sign < 0):

@@ -149,7 +149,9 @@ class ChangeSet:
     def committed(self, revision: int) -> tuple[int, dict[str, Entry]]:
         """The project's entries once :meth:`commit` wrote this change at ``revision``,
         for the next :meth:`load`."""
-        entries = {key: entry for key, entry in self.entries.items() if self._is_own(key)}
+        entries = dict(self.entries)
+        for key in self.shared_reads:  # the only keys read beyond the project
+            entries.pop(key, None)
         for key, value in self.writes.items():
             if not self._is_own(key):
                 continue

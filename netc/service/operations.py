@@ -15,6 +15,7 @@ same checks ``netc check`` runs, on the whole project, before anything is stored
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 import socket
@@ -273,9 +274,8 @@ def _allocate_ip(cs: ChangeSet, subnet: dict, wanted: str) -> str:
     way recorded in the subnet's allocation list, the key that two concurrent
     allocations in one subnet both write (so one of them fails its compare)."""
     key = records.ipam_key(cs.org, cs.project, subnet["name"])
-    allocated = list(cs.get(key) or [])
+    allocated = list(cs.get(key) or [])  # sorted, each address once
     network = IPv4Network(subnet["cidr"])
-    taken = {_as_int(a) for a in allocated}
     first, last = int(network.network_address) + 2, int(network.broadcast_address) - 1
     if wanted:
         address = parse.ipv4(check_text(wanted, "ip_address"))
@@ -288,17 +288,22 @@ def _allocate_ip(cs: ChangeSet, subnet: dict, wanted: str) -> str:
             raise ServiceError(Code.RESERVED_IP,
                                f"{address} is the network, gateway or broadcast address of "
                                f"subnet {subnet['name']} {network}")
-        if int(address) in taken:
+        chosen = int(address)
+        at = bisect.bisect_left(allocated, chosen, key=_as_int)
+        if at < len(allocated) and _as_int(allocated[at]) == chosen:
             raise ServiceError(Code.IP_ALREADY_ALLOCATED,
                                f"{address} is already allocated in subnet {subnet['name']}")
-        chosen = int(address)
     else:
-        chosen = next((c for c in range(first, last + 1) if c not in taken), None)
-        if chosen is None:
+        # the first gap: allocated[i] - i grows with i (a sorted list of distinct
+        # addresses), so the lowest free address is found by bisection
+        at = bisect.bisect_left(range(len(allocated)), first + 1,
+                                key=lambda i: _as_int(allocated[i]) - i)
+        chosen = first + at
+        if chosen > last:
             raise ServiceError(Code.POOL_EXHAUSTED,
                                f"subnet {subnet['name']} {network} has no free address")
     address = str(IPv4Address(chosen))
-    cs.put(key, sorted([*allocated, address], key=_as_int))
+    cs.put(key, [*allocated[:at], address, *allocated[at:]])
     return address
 
 

@@ -131,8 +131,8 @@ def _from_previous(org: str, project: str, changeset: ChangeSet, settings: Setti
     if diagnostics.has_errors:
         return Compiled(RowSet(), diagnostics)
     rest = build_world([_with_ports(previous.skeleton, [])], settings)
-    gone = build_world([_with_ports(previous.skeleton, removed)], settings)
-    result = recompile(previous.baseline, rest, checked.world, gone)
+    gone = build_world([_with_ports(previous.skeleton, removed)], settings) if removed else None
+    result = recompile(previous.baseline, rest, checked.world if added else None, gone)
     if result is None:
         return None
     return Compiled(result.rows, diagnostics,
