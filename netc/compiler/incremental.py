@@ -169,8 +169,9 @@ def _apply(tables: dict[str, dict[str, Row]], base: Row | None, row: Row, sign: 
         if not theirs:
             continue
         columns = columns or dict(current.columns)
-        held = set(columns.get(name) or ())
-        columns[name] = sorted(held - theirs if sign < 0 else held | theirs)
+        held = columns.get(name) or []
+        columns[name] = [e for e in held if e not in theirs] if sign < 0 \
+            else sorted([*held, *theirs.difference(held)])  # nearly sorted: linear
     if columns is not None:
         tables[row.table][row.key] = stamped_copy(Row(row.table, row.key, columns))
         touched.add((row.table, row.key))

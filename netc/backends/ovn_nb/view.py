@@ -67,6 +67,8 @@ class OwnedView:
         self._shares: dict[tuple[str, str], tuple[Row, dict[str, _Shares]]] = {}
         """Global row -> (its decoded row, column -> its references by project): see
         :meth:`share`."""
+        self._share_rows: dict[tuple[str, str, str], tuple[Row, Row]] = {}
+        """(table, key, project) -> (the decoded row, the project's share of it)."""
         """Rows forgotten while applying one update: their keys, for :meth:`_ref_of`."""
         self._readers = {table: {name: reader(ctype, self._key_of)
                                  for name, ctype in schema.table(table).columns.items()}
@@ -101,6 +103,7 @@ class OwnedView:
         self._decoded.clear()
         self._sets.clear()
         self._shares.clear()
+        self._share_rows.clear()
         self._apply(initial)
 
     def _on_update(self, message: dict) -> None:
@@ -284,6 +287,9 @@ class OwnedView:
         row = self.row(table, key)
         if row is None:
             return None
+        seen = self._share_rows.get((table, key, project))
+        if seen is not None and seen[0] is row:
+            return seen[1]
         indexed = self._shares.get((table, key))
         if indexed is None or indexed[0] is not row:
             types = self.schema.table(table).columns
@@ -295,7 +301,9 @@ class OwnedView:
         columns = dict(row.columns)
         for column, shares in indexed[1].items():
             columns[column] = sorted(shares.of(project) | shares.of(None))
-        return Row(table, key, columns)
+        share = Row(table, key, columns)
+        self._share_rows[(table, key, project)] = (row, share)
+        return share
 
     def uuid(self, table: str, key: str) -> str | None:
         return self._uuid_by_key.get((table, key))
