@@ -67,8 +67,9 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
               reasons: bool = True) -> Plan:
     """The changes turning ``actual`` (owned rows) into ``desired`` for projects in
     ``scope`` (and, with ``prune``, for every owned project). Without ``reasons`` a
-    created row's reason is not worked out (it asks every parent of the row; the
-    service applies plans nobody reads)."""
+    created row's reason is not worked out (it asks every parent of the row), nor
+    whether an updated row drifted (a digest of the row read back, costly for a port
+    group of thousands of ports): the service applies plans nobody reads."""
     def in_scope(project: str | None) -> bool:
         return project is None or project in scope or prune
 
@@ -85,7 +86,7 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
             continue
         if row.project is None and not prune:
             row = _keep_unseen_refs(row, before, actual, scope)
-        _update(plan, before, row)
+        _update(plan, before, row, None if reasons else "")
     for row in actual:
         if (row.table, row.key) in destroyed:
             reason = ("no longer in the intent" if row.project is None or row.project in scope
@@ -115,20 +116,23 @@ def _differs(before: Row, after: Row, column: str) -> bool:
 def _update(plan: Plan, before: Row, after: Row, reason: str | None = None) -> None:
     """An update of the columns that differ (the digest alone is no difference). The
     digest is rewritten with them, so it keeps describing the row as netc left it.
-    Without a ``reason``, the row's digest gives it (hashed only for changed rows)."""
+    Without a ``reason`` (None), the row's digest gives it (hashed only for changed
+    rows); an empty one leaves the change without any."""
     if before.columns == after.columns:  # the common case, decided at C speed
         return
     changed = [name for name in TABLES[after.table] if _differs(before, after, name)]
     if not changed:
         return
-    reason = reason or _edited_reason(before)
+    if reason is None:
+        reason = _edited_reason(before)
     written = set(changed)
     if _digest(before) != _digest(after):
         written.add("external_ids")
     columns = tuple(ColumnChange(name, normalised(before, name), normalised(after, name))
                     for name in TABLES[after.table] if name in written)
     plan.changes.append(Change("update", after.table, after.key, after.project,
-                               f"{reason}: {', '.join(changed)}", after, columns))
+                               f"{reason}: {', '.join(changed)}" if reason else "", after,
+                               columns))
 
 
 def _digest(row: Row) -> str | None:
