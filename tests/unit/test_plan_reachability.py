@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections import defaultdict
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -41,6 +39,7 @@ from netc.reach.northbound import port_addresses
 from netc.reach.traffic import Traffic
 from netc.reach.trafficset import TrafficSet
 from tests.conftest import GOLDEN
+from tests.graphviz import graphviz
 from tests.golden_files import assert_golden
 from tests.strategies import WORLD_SETTINGS, worlds
 from tests.unit.test_reach_nat_properties import router_answers_itself
@@ -240,13 +239,6 @@ def test_random_edits_report_what_verify_sees_change(pair):
 
 
 # -- the picture -------------------------------------------------------------------
-
-def graphviz(text: str) -> dict:
-    assert shutil.which("dot"), "Graphviz's dot is needed (Debian graphviz; scripts/setup)"
-    done = subprocess.run(["dot", "-Tjson"], input=text, capture_output=True, text=True,
-                          check=True)
-    return json.loads(done.stdout)
-
 
 def drawn_edges(graph: dict) -> set[tuple]:
     """(tail's ports, head's ports, colour, label) of every edge."""

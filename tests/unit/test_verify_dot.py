@@ -7,22 +7,14 @@ them)."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 
 from netc.cli import main
 from tests.conftest import REPO
+from tests.graphviz import graphviz
 
 POLICIES = sorted(p for p in (REPO / "policies").iterdir() if p.is_dir())
-
-
-def graphviz(text: str) -> dict:
-    assert shutil.which("dot"), "Graphviz's dot is needed (Debian graphviz; scripts/setup)"
-    done = subprocess.run(["dot", "-Tjson"], input=text, capture_output=True, text=True,
-                          check=True)
-    return json.loads(done.stdout)
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
