@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from netc.service.store import Compare, Store, StoreUnavailable, open_store
+from netc.service.store import Compare, Entry, Store, StoreUnavailable, open_store
 from netc.service.store.etcd import EtcdStore
 
 BACKENDS = ["sqlite", pytest.param("etcd", marks=pytest.mark.etcd)]
@@ -315,6 +315,50 @@ def test_etcd_commit_whose_answer_is_lost_is_recognised(etcd_cluster, ns: str, m
         assert store.get([key])[key].value == "mine"
     finally:
         store.close()
+
+
+@pytest.mark.etcd
+@pytest.mark.parametrize("creates", [True, False], ids=["creating", "updating"])
+def test_etcd_lost_answer_then_another_writer(etcd_cluster, ns: str, monkeypatch, creates):
+    """The member applies the Txn, its answer is lost, and before the re-send another
+    writer (a second replica serving the project) changes a key the commit wrote. A
+    commit that created a key still knows itself by that key; one that created
+    nothing cannot tell, and says so rather than "conflict" (its caller would write
+    again)."""
+    store, rival = EtcdStore(etcd_cluster.endpoint), EtcdStore(etcd_cluster.endpoint)
+    new, shared = f"{ns}/port-{creates}", f"{ns}/vpc-{creates}"
+    shared_revision = rival.commit([], {shared: "0"})
+    if not creates:
+        rival.commit([], {new: "old"})
+    current = {k: e.mod_revision for k, e in rival.get([new, shared]).items()}
+    real_post = EtcdStore._post
+    calls = Counter()
+
+    def rival_writes_then_answer_lost(self, client, path, body):
+        answer = real_post(self, client, path, body)
+        if self is store and path == "kv/txn" and not calls[path]:
+            calls[path] += 1
+            latest = rival.get([shared])[shared].mod_revision
+            assert rival.commit([Compare(shared, latest)], {shared: "theirs"}) is not None
+            from netc.service.store.etcd import _Retry
+            raise _Retry("connection lost: injected", True)
+        return answer
+
+    try:
+        monkeypatch.setattr(EtcdStore, "_post", rival_writes_then_answer_lost)
+        compares = [Compare(new, current.get(new, 0)), Compare(shared, shared_revision)]
+        writes = {new: "mine", shared: "mine"}
+        if creates:
+            revision = store.commit(compares, writes)
+            assert revision is not None and revision > shared_revision
+            assert store.get([new])[new] == Entry(new, "mine", revision)
+        else:
+            with pytest.raises(StoreUnavailable, match="outcome unknown"):
+                store.commit(compares, writes)
+        assert store.get([shared])[shared].value == "theirs"
+    finally:
+        store.close()
+        rival.close()
 
 
 @pytest.mark.etcd

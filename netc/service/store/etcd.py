@@ -23,11 +23,18 @@ Mapping onto etcd:
 
 A commit whose answer was lost (the member died after receiving it) may have been
 applied. It is re-sent to the next member with its failure branch reading the keys
-it writes: if the compares now fail because the store already holds exactly this
-commit's values (every put key at one revision, every deleted key absent), that
-revision is this commit's and is returned; otherwise the commit lost to another
-writer (None), as usual. A write is therefore never applied twice, and a writer is
-never told "conflict" about its own write.
+it writes; when the compares now fail, the keys read back tell whose failure it is
+(:func:`_own_revision`). A key the commit creates (compared absent) that now holds
+the commit's value was created by it: the commit applied at that key's
+``create_revision``, even if another writer has changed the project's shared keys
+since (replicas serving one project do, within the seconds a failover takes).
+Without such a key, the store holding exactly the commit's values at one revision
+says the same. A created key holding nothing or another value says the commit lost
+to another writer (None, as usual). A commit that creates nothing and whose keys
+another writer has changed since cannot be told apart from one that never applied:
+that is StoreUnavailable ("outcome unknown"), never "conflict", since a caller that
+takes a conflict recomputes and writes again. A write is therefore never applied
+twice, and a writer is never told "conflict" about its own write.
 """
 
 from __future__ import annotations
@@ -223,7 +230,7 @@ class EtcdStore(Store):
 
     def commit(self, compares: Iterable[Compare], puts: Mapping[str, str],
                deletes: Iterable[str] = ()) -> int | None:
-        deletes = list(deletes)
+        compares, deletes = list(compares), list(deletes)
         body: dict[str, Any] = {
             "compare": [_compare(c) for c in compares],
             "success": [{"request_put": {"key": _b64(k), "value": _b64(v)}}
@@ -242,7 +249,8 @@ class EtcdStore(Store):
         if answer.get("succeeded"):
             return int(answer["header"]["revision"])
         if resent:
-            return _own_revision(answer, puts, deletes)
+            created = [c.key for c in compares if c.mod_revision == 0 and c.key in puts]
+            return _own_revision(answer, puts, deletes, created)
         return None
 
     def ping(self) -> None:
@@ -263,23 +271,34 @@ def _compare(compare: Compare) -> dict:
             "mod_revision": compare.mod_revision}
 
 
-def _own_revision(answer: dict, puts: Mapping[str, str], deletes: list[str]) -> int | None:
-    """The revision at which the store holds exactly what this commit writes, read back
-    by the failure branch of its re-sent Txn; None when it does not (another writer)."""
-    if not puts:
-        return None  # nothing written to recognise it by
-    seen: dict[str, tuple[str, int]] = {}
+def _own_revision(answer: dict, puts: Mapping[str, str], deletes: list[str],
+                  created: list[str]) -> int | None:
+    """Whose failure a re-sent commit's failed compares are, from the keys its failure
+    branch read back: this commit's own earlier success (its revision), another
+    writer's (None), or nobody can tell (StoreUnavailable). See the module's text."""
+    seen: dict[str, dict] = {}
     for response in answer.get("responses", []):
         for kv in response.get("response_range", {}).get("kvs", []):
-            seen[_text(kv["key"])] = (_text(kv.get("value", "")), int(kv["mod_revision"]))
-    if any(key in seen for key in deletes):
-        return None
-    revisions = {seen[key][1] for key in puts if key in seen and seen[key][0] == puts[key]}
-    if len(revisions) != 1 or any(key not in seen or seen[key][0] != puts[key] for key in puts):
-        return None
-    revision = revisions.pop()
-    log.info("etcd: a commit whose answer was lost had been applied at revision %d", revision)
-    return revision
+            seen[_text(kv["key"])] = kv
+
+    def holds_ours(key: str) -> bool:
+        return key in seen and _text(seen[key].get("value", "")) == puts[key]
+
+    revision = None
+    mine = [key for key in created if holds_ours(key)]
+    if mine:
+        revision = int(seen[mine[0]]["create_revision"])
+    elif puts and all(holds_ours(key) for key in puts) and not any(k in seen for k in deletes):
+        revisions = {int(seen[key]["mod_revision"]) for key in puts}
+        revision = revisions.pop() if len(revisions) == 1 else None
+    if revision is not None:
+        log.info("etcd: a commit whose answer was lost had been applied at revision %d",
+                 revision)
+        return revision
+    if created:
+        return None  # what it would have created is absent or another's: it lost
+    raise StoreUnavailable("etcd: the answer to a commit was lost and its keys have changed "
+                           "since; whether it was applied cannot be told (outcome unknown)")
 
 
 def _error_message(answer: requests.Response) -> str:
