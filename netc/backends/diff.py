@@ -68,8 +68,9 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
     """The changes turning ``actual`` (owned rows) into ``desired`` for projects in
     ``scope`` (and, with ``prune``, for every owned project). Without ``reasons`` a
     created row's reason is not worked out (it asks every parent of the row), nor
-    whether an updated row drifted (a digest of the row read back, costly for a port
-    group of thousands of ports): the service applies plans nobody reads."""
+    whether an updated row drifted (a digest of the row read back), nor an updated
+    column's values (only its name; both sides sorted, costly for a port group of
+    thousands of ports): the service applies plans nobody reads."""
     def in_scope(project: str | None) -> bool:
         return project is None or project in scope or prune
 
@@ -86,7 +87,7 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
             continue
         if row.project is None and not prune:
             row = _keep_unseen_refs(row, before, actual, scope)
-        _update(plan, before, row, None if reasons else "")
+        _update(plan, before, row, None if reasons else "", bare=not reasons)
     for row in actual:
         if (row.table, row.key) in destroyed:
             reason = ("no longer in the intent" if row.project is None or row.project in scope
@@ -94,7 +95,7 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
             plan.changes.append(Change("destroy", row.table, row.key, row.project, reason, row))
         elif desired.get(row.table, row.key) is None and row.project is None:
             kept = _without_refs(row, destroyed)
-            _update(plan, row, kept, "references rows being destroyed")
+            _update(plan, row, kept, "references rows being destroyed", bare=not reasons)
     return plan
 
 
@@ -107,17 +108,21 @@ def _edited_reason(before: Row) -> str:
 
 
 def _differs(before: Row, after: Row, column: str) -> bool:
+    if before.columns.get(column) == after.columns.get(column):
+        return False  # the same value normalises the same: no sort of a large set
     old, new = normalised(before, column), normalised(after, column)
     if column == "external_ids" and old != new:
         return without_digest(old) != without_digest(new)
     return old != new
 
 
-def _update(plan: Plan, before: Row, after: Row, reason: str | None = None) -> None:
+def _update(plan: Plan, before: Row, after: Row, reason: str | None = None, *,
+            bare: bool = False) -> None:
     """An update of the columns that differ (the digest alone is no difference). The
     digest is rewritten with them, so it keeps describing the row as netc left it.
     Without a ``reason`` (None), the row's digest gives it (hashed only for changed
-    rows); an empty one leaves the change without any."""
+    rows); an empty one leaves the change without any. ``bare``: the columns' names
+    without their values."""
     if before.columns == after.columns:  # the common case, decided at C speed
         return
     changed = [name for name in TABLES[after.table] if _differs(before, after, name)]
@@ -128,8 +133,12 @@ def _update(plan: Plan, before: Row, after: Row, reason: str | None = None) -> N
     written = set(changed)
     if _digest(before) != _digest(after):
         written.add("external_ids")
-    columns = tuple(ColumnChange(name, normalised(before, name), normalised(after, name))
-                    for name in TABLES[after.table] if name in written)
+    if bare:
+        columns = tuple(ColumnChange(name, None, None)
+                        for name in TABLES[after.table] if name in written)
+    else:
+        columns = tuple(ColumnChange(name, normalised(before, name), normalised(after, name))
+                        for name in TABLES[after.table] if name in written)
     plan.changes.append(Change("update", after.table, after.key, after.project,
                                f"{reason}: {', '.join(changed)}" if reason else "", after,
                                columns))
@@ -245,7 +254,13 @@ def _keep_unseen_refs(row: Row, before: Row, actual: RowSet, scope: set[str]) ->
     """A global row as wanted, plus its references to rows of projects outside scope."""
     columns = dict(row.columns)
     for name, column in _ref_columns(row.table):
-        unseen = [ref for ref in before.columns.get(name, [])
+        held = before.columns.get(name, [])
+        if not held:
+            continue
+        # only references the wanted row lacks can be another project's: asking each of
+        # a group's thousands of ports its project would cost more than the whole diff
+        extra = set(held).difference(columns.get(name) or ())
+        unseen = [ref for ref in extra
                   if _project_of(actual, column.target, ref) not in (None, *scope)]
         if unseen:
             columns[name] = sorted(set(columns.get(name, [])) | set(unseen))

@@ -185,7 +185,7 @@ class _Lowering:
 
     def router(self, project: Project) -> None:
         refs = self.router_rows.get(project.key, {})
-        self.add("Logical_Router", f"router:{project.key}", project, {
+        self.add("Logical_Router", names.router_key(project.key), project, {
             "name": names.dotted(project.key),
             "ports": _refs(refs.get("ports", [])),
             "static_routes": _refs(refs.get("static_routes", [])),

@@ -42,6 +42,11 @@ def port_id(port_key: str) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+def router_key(project: str) -> str:
+    """The netc:key of the Logical_Router of project ``ORG/PROJECT``."""
+    return f"router:{project}"
+
+
 def short_hash(*parts: str, length: int = 8) -> str:
     digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     return digest[:length]

@@ -40,6 +40,7 @@ from netc.backends.ovn_nb.schema import load_schema
 from netc.backends.ovn_nb.txn import build_operations
 from netc.backends.ovn_nb.view import REVISION_KEY, OwnedView
 from netc.compiler.canonical import without_digest
+from netc.compiler.names import router_key
 from netc.compiler.rows import ORG_KEY, OWNER_KEY, PROJECT_KEY, RowSet
 from netc.diagnostics import Code
 from netc.service.errors import ServiceError
@@ -126,10 +127,10 @@ class ServiceNorthbound:
                                                {project}, reasons=False))
             if not (changes.creates or changes.updates or changes.destroys):
                 return Applied(0, attempt, spent)
-            if not state.rows.members:
+            if not len(state.rows):
                 self._refuse_foreign(project)
             state.guard_only([(u.row.table, u.row.key) for u in changes.updates]
-                             + list(changes.destroys) + [("Logical_Router", f"router:{project}")])
+                             + list(changes.destroys) + [("Logical_Router", router_key(project))])
             operations = build_operations(self.schema, state, creates=changes.creates,
                                           updates=changes.updates, destroys=changes.destroys,
                                           comment=comment_for(self.owner, changes))

@@ -127,8 +127,9 @@ def _set_delta(schema: NbSchema, row: Row, before: Row | None,
     old, new = before.columns.get(column), row.columns.get(column)
     if not isinstance(old, list) or not isinstance(new, list) or len(new) < MUTATE_FROM:
         return None
-    old_set, new_set = set(old), set(new)
-    return sorted(old_set - new_set), sorted(new_set - old_set)
+    held = set(old)
+    changed = held.symmetric_difference(new)  # one set built, not two: a few elements
+    return sorted(e for e in changed if e in held), sorted(e for e in changed if e not in held)
 
 
 MUTATE_FROM = 16

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from bisect import bisect_left
+import functools
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from netc.backends.ovn_nb.codec import foreign_ref, reader
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.ovn_nb.state import owned_tables, owner_condition, read_columns
+from netc.compiler.names import router_key
 from netc.compiler.rows import KEY_KEY, ORG_KEY, OWNER_KEY, PROJECT_KEY, Ref, Row
 
 MONITOR_ID = "netc-owned"
@@ -177,9 +180,9 @@ class OwnedView:
 
     def _patch_decoded(self, table: str, uuid: str, decoded: Row, diff: dict) -> None:
         """The decoded row of ``uuid`` after ``diff``, from the one decoded before: a
-        set of references toggles the keys of the elements in ``diff`` (sorted again),
-        any other column is decoded anew; a port group of thousands of ports gaining
-        one is not decoded again whole."""
+        set of references toggles the keys of the elements in ``diff`` in its sorted
+        list, any other column is decoded anew; a port group of thousands of ports
+        gaining one is not decoded, nor sorted, again whole."""
         where = self._key_by_uuid.get(uuid)
         if where is None or where != (decoded.table, decoded.key):
             return
@@ -195,7 +198,7 @@ class OwnedView:
             ctype = types[column]
             if _is_ref_set(ctype):
                 toggled = {self._ref_of(atom[1]) for atom in _elements(diff[column])}
-                columns[column] = sorted(set(columns.get(column) or ()) ^ toggled)
+                columns[column] = _toggled(columns.get(column) or [], toggled)
                 if shares is not None:
                     shares[column].toggle(toggled, lambda ref: self._project_by_key.get(
                         (ctype.key_ref, ref)))
@@ -300,7 +303,7 @@ class OwnedView:
                 for column in self._readers[table] if _is_ref_set(types[column])})
         columns = dict(row.columns)
         for column, shares in indexed[1].items():
-            columns[column] = sorted(shares.of(project) | shares.of(None))
+            columns[column] = shares.of(project, None)
         share = Row(table, key, columns)
         self._share_rows[(table, key, project)] = (row, share)
         return share
@@ -313,10 +316,7 @@ class OwnedView:
 
     def router_uuid(self, project: str) -> str | None:
         """The ``_uuid`` of the project's Logical_Router, if OVN has it."""
-        for table, key in self._by_project.get(project, ()):
-            if table == "Logical_Router":
-                return self._uuid_by_key[(table, key)]
-        return None
+        return self._uuid_by_key.get(("Logical_Router", router_key(project)))
 
     def applied_revision(self, project: str) -> int | None:
         """The store revision whose rows of ``project`` OVN holds, as the service last
@@ -340,10 +340,17 @@ class ScopedRows:
     the global rows (these as the project sees them, :meth:`OwnedView.share`), answers
     ``get`` for any owned row and which project an owned row belongs to."""
 
-    def __init__(self, view: OwnedView, members: list[tuple[str, str]], project: str) -> None:
+    def __init__(self, view: OwnedView, members: Collection[tuple[str, str]],
+                 project: str) -> None:
         self.view = view
-        self.members = members
+        self._members = members
         self.project = project
+
+    @functools.cached_property
+    def members(self) -> list[tuple[str, str]]:
+        """The rows' (table, key), sorted on first use: a plan of the touched rows
+        alone never iterates a project of thousands of rows."""
+        return sorted(self._members)
 
     def get(self, table: str, key: str) -> Row | None:
         """The row; a global one as the project sees it (:meth:`OwnedView.share`)."""
@@ -362,7 +369,7 @@ class ScopedRows:
             yield self.get(table, key)
 
     def __len__(self) -> int:
-        return len(self.members)
+        return len(self._members)
 
 
 class ScopedState:
@@ -374,11 +381,9 @@ class ScopedState:
     def __init__(self, view: OwnedView, project: str) -> None:
         self.view = view
         self.project = project
-        own = sorted(view._by_project.get(project, ()))
-        shared = sorted(view._by_project.get(None, ()))
-        self.rows = ScopedRows(view, own + shared, project)
-        self._own = own
-        self._shared = shared
+        self._own = frozenset(view._by_project.get(project, ()))
+        self._shared = sorted(view._by_project.get(None, ()))  # a few global rows
+        self.rows = ScopedRows(view, self._own.union(self._shared), project)
 
     def uuid(self, table: str, key: str) -> str | None:
         return self.view.uuid(table, key)
@@ -392,7 +397,7 @@ class ScopedState:
         """UUID -> _version of every row the guard covers."""
         found = {}
         own = self._own if self.guarded is None else self.guarded
-        for table, key in own + self._shared:
+        for table, key in [*own, *self._shared]:
             uuid = self.view.uuid(table, key)
             found[uuid] = self.view._raw[table][uuid]["_version"][1]
         return found
@@ -408,8 +413,7 @@ class ScopedState:
         with no rows yet keeps the whole guard: two first writers must not both
         create it."""
         if self._own:
-            own = set(self._own)
-            self.guarded = sorted(k for k in keys if k in own)
+            self.guarded = sorted(k for k in set(keys) if k in self._own)
 
     def wait_operations(self) -> list[dict]:
         """Fail the transaction if a row of the project appeared, vanished or changed
@@ -423,7 +427,7 @@ class ScopedState:
         condition = ["external_ids", "includes",
                      ["map", [[OWNER_KEY, self.view.owner], [ORG_KEY, org], [PROJECT_KEY, name]]]]
         by_table: dict[str, list[str]] = {table: [] for table in owned_tables(self.view.schema)}
-        for table, key in self._own:
+        for table, key in sorted(self._own):
             uuid = self.view.uuid(table, key)
             by_table[table].append(self.view._raw[table][uuid]["_version"][1])
         operations = [{"op": "wait", "timeout": 0, "table": table, "where": [condition],
@@ -442,24 +446,47 @@ class ScopedState:
 
 class _Shares:
     """The references of one set column of a global row, by the project of the row
-    each refers to (None: a global row, or one netc does not own)."""
+    each refers to (None: a global row, or one netc does not own), each project's
+    kept sorted: a share is then what a decoded row holds, with no sort per plan."""
 
     def __init__(self, refs, project_of) -> None:
         self._project: dict[Ref, str | None] = {}
-        self._refs: dict[str | None, set[Ref]] = {}
-        self.toggle(refs, project_of)
+        self._refs: dict[str | None, list[Ref]] = {}
+        for ref in refs:
+            project = self._project[ref] = project_of(ref)
+            self._refs.setdefault(project, []).append(ref)
+        for held in self._refs.values():
+            held.sort()
 
     def toggle(self, refs, project_of) -> None:
-        """Remove each of ``refs`` held, add each not held."""
+        """Remove each of ``refs`` held, add each not held. A project's list is replaced,
+        never changed in place: shares handed out keep what they were given."""
         for ref in refs:
             if ref in self._project:
-                self._refs[self._project.pop(ref)].discard(ref)
+                project = self._project.pop(ref)
             else:
                 project = self._project[ref] = project_of(ref)
-                self._refs.setdefault(project, set()).add(ref)
+            self._refs[project] = _toggled(self._refs.get(project, []), (ref,))
 
-    def of(self, project: str | None) -> set[Ref]:
-        return self._refs.get(project, set())
+    def of(self, *projects: str | None) -> list[Ref]:
+        """The sorted references to rows of any of ``projects``."""
+        held = [self._refs[project] for project in projects if self._refs.get(project)]
+        if len(held) == 1:
+            return held[0]
+        return sorted(ref for refs in held for ref in refs)
+
+
+def _toggled(held: list, toggled) -> list:
+    """A copy of the sorted list ``held`` without each of ``toggled`` it holds and with
+    each it lacks, still sorted: a bisection and a move per element, not a sort."""
+    result = list(held)
+    for element in toggled:
+        index = bisect_left(result, element)
+        if index < len(result) and result[index] == element:
+            del result[index]
+        else:
+            result.insert(index, element)
+    return result
 
 
 def _is_ref_set(ctype) -> bool:
