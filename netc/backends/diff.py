@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from netc.backends import sorted_sets
 from netc.compiler.canonical import (DIGEST_KEY, digest_of, drifted, normalised,
                                      stamped_copy, without_digest)
 from netc.compiler.rows import Ref, Row, RowSet
@@ -108,8 +109,11 @@ def _edited_reason(before: Row) -> str:
 
 
 def _differs(before: Row, after: Row, column: str) -> bool:
-    if before.columns.get(column) == after.columns.get(column):
+    held, wanted = before.columns.get(column), after.columns.get(column)
+    if held == wanted:
         return False  # the same value normalises the same: no sort of a large set
+    if isinstance(held, list) and isinstance(wanted, list) and len(held) != len(wanted):
+        return True  # sets of another size (the elements of a set are distinct)
     old, new = normalised(before, column), normalised(after, column)
     if column == "external_ids" and old != new:
         return without_digest(old) != without_digest(new)
@@ -259,7 +263,7 @@ def _keep_unseen_refs(row: Row, before: Row, actual: RowSet, scope: set[str]) ->
             continue
         # only references the wanted row lacks can be another project's: asking each of
         # a group's thousands of ports its project would cost more than the whole diff
-        extra = set(held).difference(columns.get(name) or ())
+        extra, _ = sorted_sets.delta(held, columns.get(name) or [])
         unseen = [ref for ref in extra
                   if _project_of(actual, column.target, ref) not in (None, *scope)]
         if unseen:

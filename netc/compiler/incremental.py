@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from netc.compiler.acl import AclProgram
-from netc.compiler.canonical import stamped_copy
+from netc.compiler.canonical import stamp, stamped_copy
 from netc.compiler.lower import PORT_KEY_PREFIX, Compilation, compile_world
 from netc.compiler.rows import Row, RowSet
 from netc.compiler.schema import TABLES
@@ -80,7 +80,9 @@ class Baseline:
     program: AclProgram
     population: Population
     rest: RowSet | None = None
-    """The rows of the project without the changing ports (computed on first use)."""
+    """The rows of the project without the changing ports (computed on first use).
+    Like the compiles of the changing ports, it is compiled without digests: a row
+    taken from those compiles is stamped when taken (the rest are only compared)."""
 
     @classmethod
     def of(cls, compilation: Compilation, world: World) -> "Baseline":
@@ -112,13 +114,14 @@ def recompile(baseline: Baseline, rest: World, added: World | None, removed: Wor
     population = baseline.population.after(ports_of(added), ports_of(removed))
     if not population.same_shape(baseline.population):
         return None
-    rest_rows = baseline.rest or compile_world(rest, program=baseline.program).rows
+    rest_rows = baseline.rest or compile_world(rest, program=baseline.program,
+                                               stamped=False).rows
     tables = {table: dict(rows) for table, rows in baseline.rows.tables.items()}
     touched: set[Where] = set()
     for world, sign in ((removed, -1), (added, 1)):
         if world is None:
             continue
-        rows = compile_world(world, program=baseline.program).rows
+        rows = compile_world(world, program=baseline.program, stamped=False).rows
         own = _own_elements(rows, rest_rows)
         for row in rows:
             if not _apply(tables, rest_rows.get(row.table, row.key), row, sign, own, touched):
@@ -154,7 +157,7 @@ def _apply(tables: dict[str, dict[str, Row]], base: Row | None, row: Row, sign: 
         if sign < 0:
             del tables[row.table][row.key]
         else:
-            tables.setdefault(row.table, {})[row.key] = row
+            tables.setdefault(row.table, {})[row.key] = stamp(row)
         touched.add((row.table, row.key))
         return True
     if current is None:

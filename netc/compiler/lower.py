@@ -71,10 +71,11 @@ class Compilation:
 def compile_world(world: World, passes: Iterable[Pass] = PASSES,
                   existing: Existing | None = None,
                   diagnostics: Diagnostics | None = None,
-                  program: AclProgram | None = None) -> Compilation:
+                  program: AclProgram | None = None, stamped: bool = True) -> Compilation:
     """The desired rows of ``world`` (which the front end has checked). ``program``:
     the ACL program after ``passes``, when the caller has it (netc.compiler.incremental
-    lowers parts of a project with the program of the whole)."""
+    lowers parts of a project with the program of the whole). Not ``stamped``: rows
+    without their netc:digest, for a caller that takes few of them (and stamps those)."""
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     allocation = allocate(world, existing, diagnostics)
     if existing:
@@ -85,6 +86,8 @@ def compile_world(world: World, passes: Iterable[Pass] = PASSES,
         program = expand_includes(run_passes(initial_program(world), tuple(passes))).sorted()
     lowering = _Lowering(world, allocation)
     lowering.lower(program)
+    if stamped:
+        lowering.stamp_digests()
     return Compilation(lowering.rows, program, diagnostics, allocation,
                        frozenset(world.projects))
 
@@ -174,7 +177,6 @@ class _Lowering:
         for project in projects:
             self.switches(project)
         self.security(projects, program)
-        self.stamp_digests()
 
     def stamp_digests(self) -> None:
         """Every row's netc:digest, once all rows are final (the external switch's ports

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from netc.backends import sorted_sets
 from netc.backends.ovn_nb.codec import Writer, writer
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.ovn_nb.state import OwnedState
@@ -118,18 +119,16 @@ def _set_delta(schema: NbSchema, row: Row, before: Row | None,
                column: str) -> tuple[list, list] | None:
     """(elements to delete, to insert) when ``column`` is a set worth writing as a
     ``mutate``: a port group of thousands of ports (an address set of thousands of
-    addresses) gaining one is then one element on the wire, not thousands. Exact, because the transaction's ``wait``
-    guard has already pinned the row to the version ``before`` was read at. None: write
-    the whole value (maps, scalars, small sets)."""
+    addresses) gaining one is then one element on the wire, not thousands. Exact, because
+    the transaction's ``wait`` guard has already pinned the row to the version ``before``
+    was read at. None: write the whole value (maps, scalars, small sets)."""
     ctype = schema.column(row.table, column)
     if before is None or ctype.is_map or ctype.max == 1:
         return None
     old, new = before.columns.get(column), row.columns.get(column)
     if not isinstance(old, list) or not isinstance(new, list) or len(new) < MUTATE_FROM:
         return None
-    held = set(old)
-    changed = held.symmetric_difference(new)  # one set built, not two: a few elements
-    return sorted(e for e in changed if e in held), sorted(e for e in changed if e not in held)
+    return sorted_sets.delta(old, new)
 
 
 MUTATE_FROM = 16
