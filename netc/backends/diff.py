@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from netc.backends import sorted_sets
 from netc.compiler.canonical import (DIGEST_KEY, digest_of, drifted, normalised,
                                      stamped_copy, without_digest)
 from netc.compiler.rows import Ref, Row, RowSet
@@ -263,7 +262,7 @@ def _keep_unseen_refs(row: Row, before: Row, actual: RowSet, scope: set[str]) ->
             continue
         # only references the wanted row lacks can be another project's: asking each of
         # a group's thousands of ports its project would cost more than the whole diff
-        extra, _ = sorted_sets.delta(held, columns.get(name) or [])
+        extra = set(held).difference(columns.get(name) or ())
         unseen = [ref for ref in extra
                   if _project_of(actual, column.target, ref) not in (None, *scope)]
         if unseen:

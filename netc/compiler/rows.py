@@ -136,6 +136,6 @@ class RowSet:
 
 
 def _as_ref(value: Any) -> Any:
-    if isinstance(value, list):  # a set of references: sorted, as every reader gives sets
-        return sorted(Ref(v) for v in value)
+    if isinstance(value, list):
+        return [Ref(v) for v in value]
     return Ref(value) if isinstance(value, str) else value

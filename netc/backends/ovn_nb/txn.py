@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from netc.backends import sorted_sets
 from netc.backends.ovn_nb.codec import Writer, writer
 from netc.backends.ovn_nb.schema import NbSchema
 from netc.backends.ovn_nb.state import OwnedState
@@ -128,7 +127,8 @@ def _set_delta(schema: NbSchema, row: Row, before: Row | None,
     old, new = before.columns.get(column), row.columns.get(column)
     if not isinstance(old, list) or not isinstance(new, list) or len(new) < MUTATE_FROM:
         return None
-    return sorted_sets.delta(old, new)
+    held, wanted = set(old), set(new)
+    return sorted(held - wanted), sorted(wanted - held)
 
 
 MUTATE_FROM = 16

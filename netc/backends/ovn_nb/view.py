@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_left
 import functools
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from netc import sorted_sets
 from netc.backends.ovn_nb.codec import foreign_ref, reader
 from netc.backends.ovn_nb.ovsdb import OvsdbClient
 from netc.backends.ovn_nb.schema import NbSchema
@@ -180,9 +180,9 @@ class OwnedView:
 
     def _patch_decoded(self, table: str, uuid: str, decoded: Row, diff: dict) -> None:
         """The decoded row of ``uuid`` after ``diff``, from the one decoded before: a
-        set of references toggles the keys of the elements in ``diff`` in its sorted
-        list, any other column is decoded anew; a port group of thousands of ports
-        gaining one is not decoded, nor sorted, again whole."""
+        set of references (of strings) toggles the keys of the elements (the elements)
+        in ``diff`` in its sorted list, any other column is decoded anew; a port group
+        of thousands of ports gaining one is not decoded, nor sorted, again whole."""
         where = self._key_by_uuid.get(uuid)
         if where is None or where != (decoded.table, decoded.key):
             return
@@ -196,9 +196,12 @@ class OwnedView:
             if column not in readers or column in EXTRA_COLUMNS.get(table, ()):
                 continue
             ctype = types[column]
-            if _is_ref_set(ctype):
+            if _is_string_set(ctype):  # an address set's addresses
+                columns[column] = sorted_sets.toggled(columns.get(column) or [],
+                                                      _elements(diff[column]))
+            elif _is_ref_set(ctype):
                 toggled = {self._ref_of(atom[1]) for atom in _elements(diff[column])}
-                columns[column] = _toggled(columns.get(column) or [], toggled)
+                columns[column] = sorted_sets.toggled(columns.get(column) or [], toggled)
                 if shares is not None:
                     shares[column].toggle(toggled, lambda ref: self._project_by_key.get(
                         (ctype.key_ref, ref)))
@@ -466,7 +469,7 @@ class _Shares:
                 project = self._project.pop(ref)
             else:
                 project = self._project[ref] = project_of(ref)
-            self._refs[project] = _toggled(self._refs.get(project, []), (ref,))
+            self._refs[project] = sorted_sets.toggled(self._refs.get(project, []), (ref,))
 
     def of(self, *projects: str | None) -> list[Ref]:
         """The sorted references to rows of any of ``projects``."""
@@ -476,17 +479,9 @@ class _Shares:
         return sorted(ref for refs in held for ref in refs)
 
 
-def _toggled(held: list, toggled) -> list:
-    """A copy of the sorted list ``held`` without each of ``toggled`` it holds and with
-    each it lacks, still sorted: a bisection and a move per element, not a sort."""
-    result = list(held)
-    for element in toggled:
-        index = bisect_left(result, element)
-        if index < len(result) and result[index] == element:
-            del result[index]
-        else:
-            result.insert(index, element)
-    return result
+def _is_string_set(ctype) -> bool:
+    """A set (not a map, not at most one) of strings."""
+    return ctype.key == "string" and not (ctype.is_map or ctype.is_scalar or ctype.is_optional)
 
 
 def _is_ref_set(ctype) -> bool:
