@@ -85,7 +85,7 @@ def diff_rows(desired: RowSet, actual: RowSet, scope: set[str], prune: bool = Fa
             plan.changes.append(Change("create", row.table, row.key, row.project,
                                        absent.reason(row) if reasons else "", row))
             continue
-        if row.project is None and not prune:
+        if row.project is None and not prune and not getattr(actual, "shares", False):
             row = _keep_unseen_refs(row, before, actual, scope)
         _update(plan, before, row, None if reasons else "", bare=not reasons)
     for row in actual:
@@ -254,7 +254,9 @@ def _ref_columns(table: str):
 
 
 def _keep_unseen_refs(row: Row, before: Row, actual: RowSet, scope: set[str]) -> Row:
-    """A global row as wanted, plus its references to rows of projects outside scope."""
+    """A global row as wanted, plus its references to rows of projects outside scope.
+    Not asked of a live view's window on one project (``actual.shares``): it shows a
+    global row as that project's share, which holds no other project's references."""
     columns = dict(row.columns)
     for name, column in _ref_columns(row.table):
         held = before.columns.get(name, [])

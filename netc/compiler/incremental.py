@@ -89,6 +89,11 @@ class Baseline:
         return cls(compilation.rows, compilation.program, Population.of(world))
 
 
+SetDeltas = dict[Where, dict[str, tuple[list, list]]]
+"""(table, key) -> column -> (elements removed, elements added), each sorted: how the
+sets of rows changed from the baseline's, what a transaction must ``mutate``."""
+
+
 @dataclass(frozen=True)
 class Recompiled:
     rows: RowSet
@@ -96,6 +101,8 @@ class Recompiled:
     """Rows created, changed or gone relative to the baseline's."""
     baseline: Baseline
     """What the next change starts from."""
+    deltas: SetDeltas
+    """For each changed row that was in the baseline, its sets' changes."""
 
 
 def recompile(baseline: Baseline, rest: World, added: World | None, removed: World | None
@@ -118,17 +125,22 @@ def recompile(baseline: Baseline, rest: World, added: World | None, removed: Wor
                                                stamped=False).rows
     tables = {table: dict(rows) for table, rows in baseline.rows.tables.items()}
     touched: set[Where] = set()
+    changes: dict[Where, dict[str, tuple[set, set]]] = {}
     for world, sign in ((removed, -1), (added, 1)):
         if world is None:
             continue
         rows = compile_world(world, program=baseline.program, stamped=False).rows
         own = _own_elements(rows, rest_rows)
         for row in rows:
-            if not _apply(tables, rest_rows.get(row.table, row.key), row, sign, own, touched):
+            if not _apply(tables, rest_rows.get(row.table, row.key), row, sign, own, touched,
+                          changes):
                 return None
     result = RowSet(tables)
+    deltas = {where: {name: (sorted(gone - came), sorted(came - gone))
+                      for name, (gone, came) in columns.items()}
+              for where, columns in changes.items() if result.get(*where) is not None}
     return Recompiled(result, frozenset(touched),
-                      Baseline(result, baseline.program, population, rest_rows))
+                      Baseline(result, baseline.program, population, rest_rows), deltas)
 
 
 def _own_elements(rows: RowSet, rest: RowSet) -> frozenset[str]:
@@ -144,10 +156,12 @@ def _own_elements(rows: RowSet, rest: RowSet) -> frozenset[str]:
 
 
 def _apply(tables: dict[str, dict[str, Row]], base: Row | None, row: Row, sign: int,
-           own: frozenset[str], touched: set[Where]) -> bool:
+           own: frozenset[str], touched: set[Where],
+           changes: dict[Where, dict[str, tuple[set, set]]]) -> bool:
     """Take what ``row`` (of a compile with the changing ports) holds of theirs beyond
-    ``base`` (the same row without them) out of ``tables`` (sign -1) or put it in (+1).
-    False: the row does not fit the pattern of the module docstring."""
+    ``base`` (the same row without them) out of ``tables`` (sign -1) or put it in (+1),
+    noting in ``changes`` the elements each set column lost and gained. False: the row
+    does not fit the pattern of the module docstring."""
     if base is not None and row.columns == base.columns:
         return True  # the changing ports put nothing into this row (most rows)
     current = tables.get(row.table, {}).get(row.key)
@@ -173,8 +187,15 @@ def _apply(tables: dict[str, dict[str, Row]], base: Row | None, row: Row, sign: 
             continue
         columns = columns or dict(current.columns)
         held = columns.get(name) or []
-        columns[name] = [e for e in held if e not in theirs] if sign < 0 \
-            else sorted([*held, *theirs.difference(held)])  # nearly sorted: linear
+        gone, came = changes.setdefault((row.table, row.key), {}).setdefault(name, (set(), set()))
+        if sign < 0:
+            columns[name] = [e for e in held if e not in theirs]
+            gone.update(theirs if len(held) - len(columns[name]) == len(theirs)
+                        else theirs.intersection(held))
+        else:
+            new = theirs.difference(held)
+            columns[name] = sorted([*held, *new])  # nearly sorted: linear
+            came.update(new)
     if columns is not None:
         tables[row.table][row.key] = stamped_copy(Row(row.table, row.key, columns))
         touched.add((row.table, row.key))

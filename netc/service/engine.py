@@ -258,7 +258,8 @@ class Engine:
             try:  # the revision the rows are of: OVN never takes older rows than it holds
                 applied = self.northbound.apply(
                     f"{org}/{project}", rows, of,
-                    current=lambda: self._project_revision(vpc_key), touched=compiled.touched)
+                    current=lambda: self._project_revision(vpc_key), touched=compiled.touched,
+                    deltas=compiled.deltas, deltas_of=compiled.deltas_of)
             except BaseException as error:
                 try:
                     self._compiled.pop((org, project), None)

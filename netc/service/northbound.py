@@ -40,6 +40,7 @@ from netc.backends.ovn_nb.schema import load_schema
 from netc.backends.ovn_nb.txn import build_operations
 from netc.backends.ovn_nb.view import REVISION_KEY, OwnedView
 from netc.compiler.canonical import without_digest
+from netc.compiler.incremental import SetDeltas
 from netc.compiler.names import router_key
 from netc.compiler.rows import ORG_KEY, OWNER_KEY, PROJECT_KEY, RowSet
 from netc.diagnostics import Code
@@ -89,13 +90,21 @@ class ServiceNorthbound:
 
     def apply(self, project: str, rows: RowSet, revision: int | None = None,
               current: Callable[[], int | None] | None = None,
-              touched: Collection[tuple[str, str]] | None = None) -> Applied:
+              touched: Collection[tuple[str, str]] | None = None,
+              deltas: SetDeltas | None = None, deltas_of: int | None = None) -> Applied:
         """Make the project's owned rows ``rows`` (global rows merged, other projects'
         references kept) in one transaction; ServiceError if that cannot be done.
 
         ``touched``: the only rows (table, key) that differ from the rows this
         service last applied to the project; only they are diffed against the view
-        (any other difference is drift, the reconciler's to repair).
+        (any other difference is drift, the reconciler's to repair). ``deltas``: how
+        the sets of some of them changed from those rows, which were compiled from
+        store revision ``deltas_of``. While OVN holds the project's rows of that
+        revision (its router says so: every write of the service's records it, in the
+        same transaction), it holds their sets, and a set's ``mutate`` is that delta,
+        not one worked out from the sets (two sets of every port of the project, per
+        row, per request); a change behind netc's back since is drift, left, like
+        drift in any untouched row, to the reconciler.
 
         ``revision`` is the store revision ``rows`` were compiled from. When OVN holds
         the rows of a later one, nothing is written, unless ``current()`` (the project's
@@ -103,11 +112,12 @@ class ServiceNorthbound:
         comes from another store (restored, replaced) and ``rows`` are written anyway."""
         with self.view.lock:
             return self._unavailable_as_error(
-                lambda: self._apply(project, rows, revision, current, touched))
+                lambda: self._apply(project, rows, revision, current, touched, deltas, deltas_of))
 
     def _apply(self, project: str, rows: RowSet, revision: int | None,
                current: Callable[[], int | None] | None,
-               touched: Collection[tuple[str, str]] | None) -> Applied:
+               touched: Collection[tuple[str, str]] | None,
+               deltas: SetDeltas | None, deltas_of: int | None) -> Applied:
         spent = 0.0
         events = []
         trusted = True
@@ -133,7 +143,9 @@ class ServiceNorthbound:
                              + list(changes.destroys) + [("Logical_Router", router_key(project))])
             operations = build_operations(self.schema, state, creates=changes.creates,
                                           updates=changes.updates, destroys=changes.destroys,
-                                          comment=comment_for(self.owner, changes))
+                                          comment=comment_for(self.owner, changes),
+                                          deltas=deltas if deltas_of is not None
+                                          and applied == deltas_of else None)
             if revision is not None:
                 self._record_revision(project, operations, revision)
             operations = self._commute_shared(state, operations)

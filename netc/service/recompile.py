@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 
-from netc.compiler.incremental import Baseline, recompile
+from netc.compiler.incremental import Baseline, SetDeltas, recompile
 from netc.compiler.lower import compile_world
 from netc.compiler.rows import RowSet
 from netc.config import Settings
@@ -70,6 +70,10 @@ class Compiled:
     """None: nothing to remember (errors, no VPC)."""
     touched: frozenset[tuple[str, str]] | None = None
     """Rows that differ from the previous batch's (None: compiled whole)."""
+    deltas: SetDeltas | None = None
+    """How the sets of those rows changed from the previous batch's (None: whole)."""
+    deltas_of: int | None = None
+    """The store revision of the previous batch's rows, which ``deltas`` start from."""
 
 
 def compile_project(org: str, project: str, changeset: ChangeSet, settings: Settings,
@@ -138,7 +142,7 @@ def _from_previous(org: str, project: str, changeset: ChangeSet, settings: Setti
     return Compiled(result.rows, diagnostics,
                     replace(previous, baseline=result.baseline, revision=None,
                             ports=previous.ports + len(added) - len(removed)),
-                    result.touched)
+                    result.touched, result.deltas, previous.revision)
 
 
 def _with_ports(skeleton: intent.Project, ports: list[intent.Port]) -> Document:

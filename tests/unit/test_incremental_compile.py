@@ -120,12 +120,25 @@ def test_incremental_rows_are_the_whole_compiles_rows(batches, seed):
         whole = _engine(Path(directory), "whole", seed)
         for batch in batches:
             whole._compiled.clear()
+            before = fast.northbound.applied[-1][1]
             assert _run(fast, batch) == _run(whole, batch)
             applied = fast.northbound.applied[-1][1]
+            if fast.northbound.applied[-1][1] is not before:
+                _assert_deltas_exact(before, applied, fast.northbound.deltas[-1])
             full = recompile.compile_project(ORG, PROJECT, ChangeSet.load(fast.store, ORG, PROJECT),
                                              fast.settings, None)
             assert not full.diagnostics.has_errors
             assert _as_ovsdb_holds(applied) == _as_ovsdb_holds(full.rows)
+
+
+def _assert_deltas_exact(before, after, deltas) -> None:
+    """Each set delta the engine hands the Northbound takes the row it last applied to
+    the row it applies now."""
+    for (table, key), columns in (deltas or {}).items():
+        old, new = before.get(table, key), after.get(table, key)
+        for column, (gone, came) in columns.items():
+            held, wanted = set(old.columns.get(column) or ()), set(new.columns.get(column) or ())
+            assert (sorted(held - wanted), sorted(wanted - held)) == (gone, came), (key, column)
 
 
 def test_port_changes_of_a_large_project_are_compiled_from_the_last_compile(tmp_path):
@@ -136,5 +149,6 @@ def test_port_changes_of_a_large_project_are_compiled_from_the_last_compile(tmp_
         assert _run(engine, [step]) == [None]
         touched = engine.northbound.touched[-1]
         assert touched is not None and len(touched) < 10, step  # the port and its sets
+        assert engine.northbound.deltas[-1], step  # and how its sets changed
     assert _run(engine, [("rules", "db", "self")]) == [None]
     assert engine.northbound.touched[-1] is None  # a group changed: compiled whole

@@ -30,6 +30,8 @@ class StandInNorthbound:
         self.applied: list[tuple[str, RowSet]] = []
         self.touched: list = []
         """Per apply, the rows said to differ from the last (None: all compared)."""
+        self.deltas: list = []
+        """Per apply, how those rows' sets changed from the last (None: not known)."""
         self.failing = False
         self.gate = threading.Event()
         self.gate.set()
@@ -37,7 +39,7 @@ class StandInNorthbound:
         """Set when an apply begins (failing or not as ``failing`` was then)."""
 
     def apply(self, project: str, rows: RowSet, revision=None, current=None,
-              touched=None) -> Applied:
+              touched=None, deltas=None, deltas_of=None) -> Applied:
         failing = self.failing
         self.applying.set()
         self.gate.wait(10)
@@ -45,6 +47,7 @@ class StandInNorthbound:
             raise ServiceError("OVN_CONNECTION_FAILED", "the Northbound is down")
         self.applied.append((project, rows))
         self.touched.append(touched)
+        self.deltas.append(deltas)
         return Applied(len(rows), 1, 0.0)
 
 

@@ -25,7 +25,7 @@ own can never be updated or deleted by it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from netc.backends.ovn_nb.codec import Writer, writer
 from netc.backends.ovn_nb.schema import NbSchema
@@ -52,8 +52,11 @@ def by_uuid(uuid: str) -> list:
 
 def build_operations(schema: NbSchema, state: OwnedState, *, creates: Iterable[Row],
                      updates: Iterable[Update], destroys: Iterable[tuple[str, str]],
-                     comment: str) -> list[dict]:
-    """The operations of the one transaction (see the module docstring)."""
+                     comment: str, deltas: Mapping[tuple[str, str], Mapping[str, tuple]]
+                     | None = None) -> list[dict]:
+    """The operations of the one transaction (see the module docstring). ``deltas``:
+    (table, key) -> column -> (elements to delete, to insert), where the caller knows
+    them to take the row as read to the row wanted; the rest are worked out here."""
     creates = sorted(creates, key=lambda row: (row.table, row.key))
     names = {(row.table, row.key): f"netc{index}" for index, row in enumerate(creates)}
 
@@ -89,8 +92,9 @@ def build_operations(schema: NbSchema, state: OwnedState, *, creates: Iterable[R
         uuid = _existing(state, row.table, row.key)
         before = state.rows.get(row.table, row.key)
         mutations, columns = [], []
+        known = (deltas or {}).get((row.table, row.key), {})
         for column in sorted(update.columns):
-            delta = _set_delta(schema, row, before, column)
+            delta = known.get(column) or _set_delta(schema, row, before, column)
             if delta is None:
                 columns.append(column)
                 continue

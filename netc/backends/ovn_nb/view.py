@@ -343,6 +343,10 @@ class ScopedRows:
     the global rows (these as the project sees them, :meth:`OwnedView.share`), answers
     ``get`` for any owned row and which project an owned row belongs to."""
 
+    shares = True
+    """Global rows are shown as the project's share (for the diff: no other project's
+    references to keep)."""
+
     def __init__(self, view: OwnedView, members: Collection[tuple[str, str]],
                  project: str) -> None:
         self.view = view
