@@ -14,7 +14,7 @@ its project's ``cluster_`` subgraph, opened edges green and closed ones red.
 from __future__ import annotations
 
 from netc.reach.changes import EXTERNAL, ReachChanges, ReachEdge
-from netc.reach.report import _quote  # the DOT string quoting verify uses
+from netc.reach.report import dot_quote
 
 SHOWN_PORTS = 4
 
@@ -67,18 +67,18 @@ def changes_dot(changes: ReachChanges) -> str:
     lines = ["digraph netc_plan {", "  rankdir=LR;", "  node [shape=box, fontsize=10];",
              "  edge [fontsize=9];"]
     for index, project in enumerate(sorted(projects)):
-        lines += [f"  subgraph cluster_{index} {{", f"    label={_quote(project)};"]
-        lines += [f"    {nodes[side]} [label={_quote(names_text(side))}, "
-                  f"tooltip={_quote(' '.join(side))}];" for side in projects[project]]
+        lines += [f"  subgraph cluster_{index} {{", f"    label={dot_quote(project)};"]
+        lines += [f"    {nodes[side]} [label={dot_quote(names_text(side))}, "
+                  f"tooltip={dot_quote(' '.join(side))}];" for side in projects[project]]
         lines.append("  }")
-    lines += [f"  {nodes[side]} [label={_quote(side[0])}, tooltip={_quote(side[0])}, "
+    lines += [f"  {nodes[side]} [label={dot_quote(side[0])}, tooltip={dot_quote(side[0])}, "
               "shape=ellipse];" for side in nodes if _external(side)]
     for colour, edges in (("green", changes.opened), ("red", changes.closed)):
         for edge in edges:
             sign = "+" if colour == "green" else "-"
             lines.append(f"  {nodes[edge.sources]} -> {nodes[edge.targets]} "
                          f"[color={colour}, fontcolor={colour}, "
-                         f"label={_quote(f'{sign} {edge.traffic}')}];")
+                         f"label={dot_quote(f'{sign} {edge.traffic}')}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

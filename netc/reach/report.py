@@ -99,25 +99,26 @@ def matrix_dot(model: ClassModel, matrix: list[ClassPair],
         projects.setdefault(cls.project, []).append(cls)
     for index, (project, classes) in enumerate(sorted(projects.items())):
         lines.append(f"  subgraph cluster_{index} {{")
-        lines.append(f"    label={_quote(project)};")
+        lines.append(f"    label={dot_quote(project)};")
         for cls in classes:
-            lines.append(f"    {_quote(cls.id)} [label={_quote(class_label(cls))}];")
+            lines.append(f"    {dot_quote(cls.id)} [label={dot_quote(class_label(cls))}];")
         lines.append("  }")
     for pair in matrix:
-        lines.append(f"  {_quote(pair.src.id)} -> {_quote(pair.dst.id)} "
-                     f"[label={_quote(str(pair.traffic))}];")
+        lines.append(f"  {dot_quote(pair.src.id)} -> {dot_quote(pair.dst.id)} "
+                     f"[label={dot_quote(str(pair.traffic))}];")
     regions = sorted({edge.region.id for edge in external or []})
     for region in regions:
-        lines.append(f"  {_quote(region)} [shape=ellipse];")
+        lines.append(f"  {dot_quote(region)} [shape=ellipse];")
     for edge in external or []:
         ends = (edge.region.id, edge.cls.id) if edge.inbound else (edge.cls.id, edge.region.id)
-        lines.append(f"  {_quote(ends[0])} -> {_quote(ends[1])} "
-                     f"[label={_quote(f'{edge.traffic} ({edge.nat})')}];")
+        lines.append(f"  {dot_quote(ends[0])} -> {dot_quote(ends[1])} "
+                     f"[label={dot_quote(f'{edge.traffic} ({edge.nat})')}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _quote(text: str) -> str:
+def dot_quote(text: str) -> str:
+    """``text`` as a DOT string (verify's and the plan's pictures)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
