@@ -22,9 +22,9 @@ delivered that transaction, so the next plan sees it.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-import functools
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -468,12 +468,15 @@ class _Shares:
     def toggle(self, refs, project_of) -> None:
         """Remove each of ``refs`` held, add each not held. A project's list is replaced,
         never changed in place: shares handed out keep what they were given."""
+        by_project: dict[str | None, list[Ref]] = {}
         for ref in refs:
             if ref in self._project:
                 project = self._project.pop(ref)
             else:
                 project = self._project[ref] = project_of(ref)
-            self._refs[project] = sorted_sets.toggled(self._refs.get(project, []), (ref,))
+            by_project.setdefault(project, []).append(ref)
+        for project, toggled in by_project.items():  # one copy of each project's list
+            self._refs[project] = sorted_sets.toggled(self._refs.get(project, []), toggled)
 
     def of(self, *projects: str | None) -> list[Ref]:
         """The sorted references to rows of any of ``projects``."""
