@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Callable
 
-from netc.service import records
+from netc.service import heap, records
 from netc.service.engine import Engine
 from netc.service.errors import ServiceError
 from netc.service.metrics import ServiceMetrics
@@ -49,6 +49,7 @@ class Reconciler:
         while not self._stop.is_set():
             if self.may_run():
                 self.run_once()
+            heap.settle()
             self._stop.wait(self.interval)
 
     def run_once(self) -> int:

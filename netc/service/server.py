@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from netc.app.northbound import open_northbound
 from netc.backends.ovn_nb.ovsdb import OvsdbError
 from netc.diagnostics import Diagnostics
+from netc.service import heap
 from netc.service.api import overlay_network_pb2 as pb
 from netc.service.api import overlay_network_pb2_grpc as pb_grpc
 from netc.service.auth import Authenticator, check_listen_address
@@ -179,6 +180,7 @@ def _http_server(address: str, service: Service) -> ThreadingHTTPServer:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    heap.tune()  # this process is the server: its full collections are the reconciler's
     service = build(settings_from_args(args))
     settings = service.settings
     log.info("netc serve: NetworkService on %s, HTTP on %s, store %s, Northbound %s, owner %s",
