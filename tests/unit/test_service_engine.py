@@ -1,9 +1,8 @@
 """The service engine without OVN (a stand-in Northbound that records what it is asked
 to apply, or fails): requests of one project are batched into one compile and one
-apply, the next batch running while the one ahead is in OVN; a refused request leaves
-nothing behind even inside a batch; when the OVN half fails, the store is put back
-exactly as it was, and a batch that read it meanwhile reads again. Real OVN:
-tests/service/."""
+apply, and the callers of a batch calling again share the next one; a refused request
+leaves nothing behind even inside a batch; when the OVN half fails, the store is put
+back exactly as it was before the next batch reads it. Real OVN: tests/service/."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ import time
 import pytest
 
 from netc.compiler.rows import RowSet
+from netc.service import engine as engine_module
 from netc.service import operations as ops
 from netc.service import records
 from netc.service.config import ServiceSettings
@@ -103,24 +103,19 @@ def counted(mutation, runs: list):
     return run
 
 
-def test_queued_requests_share_one_batch_which_runs_while_the_one_ahead_is_in_ovn(engine):
-    release, entered, runs = threading.Event(), threading.Event(), []
+def test_queued_requests_share_one_batch(engine):
+    release, entered = threading.Event(), threading.Event()
     applied = len(engine.northbound.applied)
     first = threading.Thread(target=engine.submit,
                              args=("acme", "web", held(create_port(), release, entered)))
     first.start()
     assert entered.wait(10)  # the first batch is in its mutation: the others queue
-    others = [threading.Thread(target=engine.submit,
-                               args=("acme", "web", counted(create_port(), runs)))
+    others = [threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
               for _ in range(5)]
     for thread in others:
         thread.start()
     wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 5)
-    engine.northbound.gate.clear()  # hold the first batch in its apply
     release.set()
-    wait_until(lambda: len(runs) == 5)  # the next batch ran its mutations meanwhile
-    assert len(engine.northbound.applied) == applied
-    engine.northbound.gate.set()
     for thread in [first, *others]:
         thread.join()
     assert len(engine.northbound.applied) - applied == 2  # the first, then the five together
@@ -128,42 +123,72 @@ def test_queued_requests_share_one_batch_which_runs_while_the_one_ahead_is_in_ov
     assert len(ports) == 6
 
 
-def test_a_request_arriving_while_the_next_batch_is_in_ovn_is_led(engine):
-    """The leader of a batch that handed the project on before its apply must leave
-    the project's state to the new leader: a request arriving while that one is in
-    OVN (with nobody queued to hand to) leads the batch after it."""
-    release, entered, in_second = threading.Event(), threading.Event(), threading.Event()
-    northbound = engine.northbound
-
-    def observe(timings, size):  # the first batch's thread, after its apply
-        if not in_second.is_set():
-            northbound.gate.clear()
-            northbound.applying.clear()
-            in_second.set()
-            assert northbound.applying.wait(10)  # the second batch is in OVN, held
-
-    engine.observe = observe
-    first = threading.Thread(target=engine.submit,
-                             args=("acme", "web", held(create_port(), release, entered)))
-    first.start()
+def test_the_callers_of_a_batch_calling_again_share_the_next_one(engine, monkeypatch):
+    """They come back one by one (50 ms apart here); the first back waits for the
+    others, up to GATHER_SECONDS after the answer (2 s here), instead of leading
+    alone. (The blocker, which does not call again, holds them for that long.)"""
+    monkeypatch.setattr(engine_module, "GATHER_SECONDS", 2.0)
+    release, entered = threading.Event(), threading.Event()
+    blocker = threading.Thread(target=engine.submit,
+                               args=("acme", "web", held(create_port(), release, entered)))
+    blocker.start()
     assert entered.wait(10)
-    second = threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
-    second.start()
-    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 1)
+
+    def caller(index: int) -> None:
+        assert engine.submit("acme", "web", create_port()).error is None
+        time.sleep(0.05 * index)
+        assert engine.submit("acme", "web", create_port()).error is None
+    callers = [threading.Thread(target=caller, args=(i,)) for i in range(3)]
+    for thread in callers:
+        thread.start()
+    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 3)
+    applied = len(engine.northbound.applied)
     release.set()
-    first.join(10)  # its leader answered while the second batch is still in OVN
-    assert not first.is_alive()
+    for thread in [blocker, *callers]:
+        thread.join(20)
+        assert not thread.is_alive()
+    # the blocker's batch, the three callers', then the three again together
+    assert len(engine.northbound.applied) - applied == 3
+
+
+def test_a_lone_caller_never_waits_to_gather(engine, monkeypatch):
+    """Its own next request is the one the leader gathers for: with a window far
+    longer than the test, ten calls in a row still finish."""
+    monkeypatch.setattr(engine_module, "GATHER_SECONDS", 600.0)
+    done = []
+    caller = threading.Thread(target=lambda: done.extend(
+        engine.submit("acme", "web", create_port()) for _ in range(10)))
+    caller.start()
+    caller.join(20)
+    assert not caller.is_alive() and all(r.error is None for r in done)
+
+
+def test_a_caller_that_does_not_come_back_holds_the_next_batch_no_longer_than_the_window(
+        engine, monkeypatch):
+    monkeypatch.setattr(engine_module, "GATHER_SECONDS", 0.3)
+    release, entered = threading.Event(), threading.Event()
+    blocker = threading.Thread(target=engine.submit,
+                               args=("acme", "web", held(create_port(), release, entered)))
+    blocker.start()
+    assert entered.wait(10)
     answered = []
-    third = threading.Thread(target=lambda: answered.append(
-        engine.submit("acme", "web", create_port())))
-    third.start()
-    northbound.gate.set()
-    for thread in (second, third):
+    pair = [threading.Thread(target=lambda: answered.append(
+        engine.submit("acme", "web", create_port()))) for _ in range(2)]
+    for thread in pair:
+        thread.start()
+    wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 2)
+    release.set()
+    for thread in [blocker, *pair]:
         thread.join(10)
-    assert answered and answered[0].error is None
+    again = threading.Thread(target=lambda: answered.append(  # one of the two calls again
+        engine.submit("acme", "web", create_port())))
+    again.start()
+    again.join(10)
+    assert not again.is_alive() and len(answered) == 3
+    assert all(r.error is None for r in answered)
 
 
-def test_a_batch_read_during_a_failing_apply_is_read_again(engine):
+def test_a_request_queued_behind_a_failing_apply_reads_what_the_failure_left(engine):
     release, entered = threading.Event(), threading.Event()
     before = everything(engine.store)
     results = {}
@@ -171,9 +196,8 @@ def test_a_batch_read_during_a_failing_apply_is_read_again(engine):
         "acme", "web", held(create_port("10.1.0.10"), release, entered))))
     first.start()
     assert entered.wait(10)
-    runs = []
     second = threading.Thread(target=lambda: results.setdefault("second", engine.submit(
-        "acme", "web", counted(create_port("10.1.0.10"), runs))))  # the first's IP
+        "acme", "web", create_port("10.1.0.10"))))  # the first's IP
     second.start()
     wait_until(lambda: len(engine._queues[("acme", "web")].pending) == 1)
     engine.northbound.gate.clear()
@@ -182,13 +206,11 @@ def test_a_batch_read_during_a_failing_apply_is_read_again(engine):
     release.set()
     assert engine.northbound.applying.wait(10)  # the first is in OVN, bound to fail
     engine.northbound.failing = False
-    wait_until(lambda: runs)  # the second batch ran on what the first committed
     engine.northbound.gate.set()
     first.join()
     second.join()
-    assert len(runs) == 2  # and again once the first was undone
     assert results["first"].error.code == "OVN_CONNECTION_FAILED"
-    assert results["second"].error is None  # read again after the first was undone
+    assert results["second"].error is None  # the first's store commit was undone first
     assert results["second"].result["ip_address"] == "10.1.0.10"
     after = everything(engine.store)
     assert [k for k in after if k not in before and "/ports/" in k] == \
