@@ -96,20 +96,20 @@ def held(mutation, release: threading.Event, entered: threading.Event):
     return run
 
 
-def counted(mutation, runs: list):
-    def run(cs, ctx):
-        runs.append(1)
-        return mutation(cs, ctx)
-    return run
+def holding(engine) -> tuple[threading.Thread, threading.Event]:
+    """A CreatePort whose batch holds the project, in its mutation, until the event
+    returned is set: requests submitted meanwhile queue behind it."""
+    release, entered = threading.Event(), threading.Event()
+    thread = threading.Thread(target=engine.submit,
+                              args=("acme", "web", held(create_port(), release, entered)))
+    thread.start()
+    assert entered.wait(10)
+    return thread, release
 
 
 def test_queued_requests_share_one_batch(engine):
-    release, entered = threading.Event(), threading.Event()
     applied = len(engine.northbound.applied)
-    first = threading.Thread(target=engine.submit,
-                             args=("acme", "web", held(create_port(), release, entered)))
-    first.start()
-    assert entered.wait(10)  # the first batch is in its mutation: the others queue
+    first, release = holding(engine)  # the first batch is in its mutation: the others queue
     others = [threading.Thread(target=engine.submit, args=("acme", "web", create_port()))
               for _ in range(5)]
     for thread in others:
@@ -128,11 +128,7 @@ def test_the_callers_of_a_batch_calling_again_share_the_next_one(engine, monkeyp
     others, up to GATHER_SECONDS after the answer (2 s here), instead of leading
     alone. (The blocker, which does not call again, holds them for that long.)"""
     monkeypatch.setattr(engine_module, "GATHER_SECONDS", 2.0)
-    release, entered = threading.Event(), threading.Event()
-    blocker = threading.Thread(target=engine.submit,
-                               args=("acme", "web", held(create_port(), release, entered)))
-    blocker.start()
-    assert entered.wait(10)
+    blocker, release = holding(engine)
 
     def caller(index: int) -> None:
         assert engine.submit("acme", "web", create_port()).error is None
@@ -166,11 +162,7 @@ def test_a_lone_caller_never_waits_to_gather(engine, monkeypatch):
 def test_a_caller_that_does_not_come_back_holds_the_next_batch_no_longer_than_the_window(
         engine, monkeypatch):
     monkeypatch.setattr(engine_module, "GATHER_SECONDS", 0.3)
-    release, entered = threading.Event(), threading.Event()
-    blocker = threading.Thread(target=engine.submit,
-                               args=("acme", "web", held(create_port(), release, entered)))
-    blocker.start()
-    assert entered.wait(10)
+    blocker, release = holding(engine)
     answered = []
     pair = [threading.Thread(target=lambda: answered.append(
         engine.submit("acme", "web", create_port()))) for _ in range(2)]
@@ -219,11 +211,7 @@ def test_a_request_queued_behind_a_failing_apply_reads_what_the_failure_left(eng
 
 def test_a_refused_request_in_a_batch_leaves_nothing_and_the_others_land(engine):
     engine.submit("acme", "web", create_port("10.1.0.10"))
-    release, entered = threading.Event(), threading.Event()
-    blocker = threading.Thread(target=engine.submit,
-                               args=("acme", "web", held(create_port(), release, entered)))
-    blocker.start()
-    assert entered.wait(10)
+    blocker, release = holding(engine)
     results = {}
 
     def submit(name, mutation):
