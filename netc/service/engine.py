@@ -25,18 +25,18 @@ have yet; the reconciler (same path, with no mutation) makes OVN catch up on its
 run.
 
 **Gathering.** The clients a batch answers mostly call again at once (a VM manager
-creating a fleet's NICs), a millisecond or two later: by then the next batch would
-have started without them and they would wait for it, so under load a project's
-callers settle into two or more groups that take turns, each paying a batch's fixed
-cost (the compile's setup, a store commit, a Northbound transaction and northd's two
-full recomputes of it). The leader that follows an answered batch therefore waits,
-at most ``GATHER_SECONDS`` after that answer, until as many requests have arrived
-since as the batch answered. A lone caller never waits (its own next request is the
-one awaited), nor does one arriving after the window. Measured in docs/bench.md: at
-16 clients this made batches of 13 instead of 5 and 40% more ports per second than
-overlapping each batch's read and compile with the Northbound transaction of the one
-ahead (the pipeline this replaced), on a machine whose two cores the compile, the
-Northbound and northd share.
+creating a fleet's NICs), a few milliseconds later (gRPC's round trip): by then the
+next batch would have started without them and they would wait for it, so under load
+a project's callers settle into two or more groups that take turns, each paying a
+batch's fixed cost (the compile's setup, a store commit, a Northbound transaction
+and northd's two full recomputes of it). The leader that follows an answered batch
+therefore waits, at most ``GATHER_SECONDS`` after that answer, until as many
+requests have arrived since as the batch answered. A lone caller never waits (its
+own next request is the one awaited), nor does one arriving after the window.
+Measured in docs/bench.md: at 16 clients this made batches of 13 instead of 5 and
+40% more ports per second than overlapping each batch's read and compile with the
+Northbound transaction of the one ahead (the pipeline this replaced), on a machine
+whose two cores the compile, the Northbound and northd share.
 """
 
 from __future__ import annotations
