@@ -14,7 +14,8 @@ batch (group commit); the others wait for their answer. A batch is
    from the project's last compile: netc.service.recompile); if the checks find
    errors in a batch of several, each request is run alone to find whose they are;
 4. commit the records in one store transaction guarded by the revisions read (on
-   conflict with another process: back to 1, a bounded number of times);
+   conflict with another process: back to 1 after a random pause, for at most
+   ``STORE_RETRY_SECONDS``);
 5. apply the compiled rows to the Northbound in one transaction; if that fails the
    store commit is undone, so a failed request changes nothing anywhere.
 
@@ -59,8 +60,16 @@ from netc.service.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-STORE_ATTEMPTS = 8
-"""Batches recomputed after a store conflict before the requests get UNAVAILABLE."""
+STORE_RETRY_SECONDS = 5.0
+"""How long a batch is recomputed after store conflicts before its requests get
+UNAVAILABLE. A time and not a count: VPCs created at once in different projects of
+an organisation all write its pool's key, so n of them need up to n attempts (a
+count of 8 failed one of 20 concurrent creates on CI)."""
+
+CONFLICT_PAUSE = (0.002, 0.100)
+"""First and largest bound (seconds) of the random pause after a store conflict; the
+bound doubles per conflict (full jitter), so writers racing for one key spread out
+instead of colliding again at once."""
 
 GATHER_SECONDS = 0.010
 """How long after a batch's answer the next leader waits for its callers to call
@@ -196,7 +205,9 @@ class Engine:
 
     def _run(self, org: str, project: str, batch: list[Request], queue: _Queue) -> None:
         timings = Timings()
-        for _ in range(STORE_ATTEMPTS):
+        give_up = time.monotonic() + STORE_RETRY_SECONDS
+        conflicts = 0
+        while True:
             started = time.monotonic()
             changeset = ChangeSet.load(self.store, org, project, self._read.get((org, project)))
             timings.store += time.monotonic() - started
@@ -244,8 +255,14 @@ class Engine:
                 started = time.monotonic()
                 revision = changeset.commit()
                 timings.store += time.monotonic() - started
-                if revision is None:
-                    continue  # another process changed the project: read again
+                if revision is None:  # another process changed the project: read again
+                    conflicts += 1
+                    bound = min(CONFLICT_PAUSE[0] * 2 ** conflicts, CONFLICT_PAUSE[1])
+                    pause = self._rng.uniform(0, bound)
+                    if time.monotonic() + pause > give_up:
+                        break
+                    time.sleep(pause)
+                    continue
                 self._read[(org, project)] = changeset.committed(revision)
             read = changeset.entries.get(vpc_key)
             of = revision if revision is not None else read.mod_revision if read else None
@@ -279,7 +296,8 @@ class Engine:
                 request.finish(result)
             return
         _fail(batch, ServiceError("CONFLICT", f"project {org}/{project} kept changing in the "
-                                              f"store during {STORE_ATTEMPTS} attempts"))
+                                              f"store during {conflicts} attempts "
+                                              f"({STORE_RETRY_SECONDS:g} s)"))
 
     def _project_revision(self, vpc_key: str) -> int | None:
         """The project's revision in the store now (its VPC key's; None: deleted)."""

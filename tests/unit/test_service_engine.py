@@ -237,3 +237,39 @@ def test_a_check_error_is_answered_to_its_own_request_only(engine):
     request = engine.submit("acme", "web", bad)
     assert request.error.code == "SUBNET_OUTSIDE_VPC"
     assert engine.submit("acme", "web", create_port()).error is None
+
+
+def racing_the_pool(engine, times: int) -> list[int]:
+    """Make another writer rewrite the organisation's pool key between each of the next
+    ``times`` reads and commits (what concurrent VPC creates in other projects do);
+    the commits' indices that lost, as a list that grows."""
+    lost = []
+    commit = engine.store.commit
+
+    def racing(compares, puts, deletes):
+        if records.POOL_USED_KEY in puts and len(lost) < times:
+            current = engine.store.get([records.POOL_USED_KEY])[records.POOL_USED_KEY]
+            commit([], {records.POOL_USED_KEY: current.value}, [])
+            lost.append(len(lost))
+        return commit(compares, puts, deletes)
+
+    engine.store.commit = racing
+    return lost
+
+
+def test_a_batch_outlasts_more_store_conflicts_than_a_fixed_count_allowed(engine):
+    lost = racing_the_pool(engine, 12)  # the 8 attempts this replaced gave up at 8
+    request = engine.submit("acme", "db", lambda cs, ctx: ops.create_vpc(cs, ctx, "", ""))
+    assert request.error is None and len(lost) == 12
+    assert request.result["cidr"] == "10.2.0.0/16"
+
+
+def test_a_batch_that_keeps_losing_the_store_gives_up_and_writes_nothing(engine, monkeypatch):
+    monkeypatch.setattr(engine_module, "STORE_RETRY_SECONDS", 0.3)
+    before = everything(engine.store)
+    lost = racing_the_pool(engine, 10**6)
+    started = time.monotonic()
+    request = engine.submit("acme", "db", lambda cs, ctx: ops.create_vpc(cs, ctx, "", ""))
+    assert request.error is not None and request.error.code == "CONFLICT"
+    assert time.monotonic() - started < 2 and 3 < len(lost) < 60  # pauses, not a busy loop
+    assert everything(engine.store) == before  # the racing writer rewrote what it read
