@@ -67,9 +67,9 @@ class ChangeSet:
                 return None if value is _DELETED else value
             changeset = changeset.parent
         root = self.root
-        if key not in root.entries and not self._is_own(key):
+        if key not in root.entries and key not in root.shared_reads and not self._is_own(key):
             root.entries.update(self.store.get([key]))
-            root.shared_reads.add(key)
+            root.shared_reads.add(key)  # read once, present or not: what the commit compares
         entry = root.entries.get(key)
         if entry is None:
             return None
@@ -108,7 +108,8 @@ class ChangeSet:
     def _read_before_write(self, key: str) -> None:
         """A shared key is read before it is written, so the commit compares the
         revision it really has."""
-        if not self._is_own(key) and key not in self.root.entries:
+        root = self.root
+        if not self._is_own(key) and key not in root.entries and key not in root.shared_reads:
             self.get(key)
 
     def child(self) -> "ChangeSet":

@@ -21,6 +21,7 @@ import re
 import socket
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -275,8 +276,7 @@ def _allocate_ip(cs: ChangeSet, subnet: dict, wanted: str) -> str:
     allocations in one subnet both write (so one of them fails its compare)."""
     key = records.ipam_key(cs.org, cs.project, subnet["name"])
     allocated = list(cs.get(key) or [])  # sorted, each address once
-    network = IPv4Network(subnet["cidr"])
-    first, last = int(network.network_address) + 2, int(network.broadcast_address) - 1
+    network, first, last = _host_range(subnet["cidr"])
     if wanted:
         address = parse.ipv4(check_text(wanted, "ip_address"))
         if address is None:
@@ -305,6 +305,14 @@ def _allocate_ip(cs: ChangeSet, subnet: dict, wanted: str) -> str:
     address = str(IPv4Address(chosen))
     cs.put(key, [*allocated[:at], address, *allocated[at:]])
     return address
+
+
+@lru_cache(maxsize=1024)
+def _host_range(cidr: str) -> tuple[IPv4Network, int, int]:
+    """A subnet's network and its first and last allocatable address (as integers),
+    parsed once per subnet: ``IPv4Network`` took a third of an allocation's time."""
+    network = IPv4Network(cidr)
+    return network, int(network.network_address) + 2, int(network.broadcast_address) - 1
 
 
 def _as_int(address: str) -> int:

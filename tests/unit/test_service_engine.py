@@ -16,6 +16,7 @@ from netc.service import engine as engine_module
 from netc.service import operations as ops
 from netc.service import records
 from netc.service.config import ServiceSettings
+from netc.service.changeset import ChangeSet
 from netc.service.engine import Engine
 from netc.service.errors import ServiceError
 from netc.service.northbound import Applied
@@ -273,3 +274,19 @@ def test_a_batch_that_keeps_losing_the_store_gives_up_and_writes_nothing(engine,
     assert request.error is not None and request.error.code == "CONFLICT"
     assert time.monotonic() - started < 2 and 3 < len(lost) < 60  # pauses, not a busy loop
     assert everything(engine.store) == before  # the racing writer rewrote what it read
+
+
+def test_a_shared_key_is_read_once_per_batch_and_guarded_as_read(engine):
+    """An absent shared key (a MAC's index entry) read, read again and written costs one
+    store read, and the commit still fails when another writer created it since."""
+    reads = []
+    get = engine.store.get
+    engine.store.get = lambda keys: (reads.append(list(keys)), get(keys))[1]
+    changeset = ChangeSet.load(engine.store, "acme", "web")
+    key = records.mac_key("0a:58:00:00:00:01")
+    reads.clear()
+    assert changeset.get(key) is None and changeset.get(key) is None
+    changeset.put(key, "port-1")
+    assert reads == [[key]]
+    engine.store.commit([], {key: records.encode("someone-else")}, [])
+    assert changeset.commit() is None

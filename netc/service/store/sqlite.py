@@ -63,12 +63,15 @@ class SqliteStore(Store):
         if not queries:
             return found
         connection = self._connect()
+        several = len(queries) > 1  # one statement is its own read transaction already
         try:
-            connection.execute("BEGIN")
+            if several:
+                connection.execute("BEGIN")
             for sql, parameters in queries:
                 for key, value, revision in connection.execute(sql, list(parameters)):
                     found[key] = Entry(key, value, revision)
-            connection.execute("COMMIT")
+            if several:
+                connection.execute("COMMIT")
         except sqlite3.Error as error:
             _rollback(connection)
             raise StoreUnavailable(f"{self.url}: {error}") from error
