@@ -40,6 +40,11 @@ World size: an empty project of that service (whose world now holds the big
 project) beside an empty project of a second sandbox and service that hold nothing
 else, alternating blocks again (both northds paused, see below).
 
+Diagnostic rows, "gRPC no-op": at 16 clients a third side in every round, the same
+clients calling the same server's ``grpc.health.v1.Health/Check``, which does no
+work: what the transport alone costs (gRPC in Python on both ends, on the two cores
+the whole bench shares). No goal.
+
 Diagnostic rows, "northd paused": the same measurements with ovn-northd stopped
 (SIGSTOP) for their duration. northd writes ``up`` back into every new
 Logical_Switch_Port and router port a moment after netc commits it; that bumps the
@@ -334,6 +339,8 @@ def ovsdb_clients(remote: str, count: int) -> list:
 PAUSED = (1, 16)
 """Concurrencies measured again with northd paused (see :func:`northd_paused`)."""
 PAUSED_LABEL = "northd paused"
+NOOP = (16,)
+"""Concurrencies whose rounds also time a call that does no work (see the docstring)."""
 
 
 def _clients(n: int) -> str:
@@ -351,6 +358,9 @@ def _names() -> list[tuple[str, str, str, float | None]]:
                   (f"CreatePort p99, {_clients(n)}", "ms", raw, None),
                   (f"CreatePort ports/s, {_clients(n)}", "ports/s", raw, None),
                   (f"CreatePort server time, {_clients(n)}", "ms", raw, None)]
+    for n in NOOP:
+        names += [(f"gRPC no-op p50, {_clients(n)}", "ms", raw, None),
+                  (f"gRPC no-op p99, {_clients(n)}", "ms", raw, None)]
     for n in PAUSED:
         names += [(f"CreatePort p50, {_clients(n)}, {PAUSED_LABEL}", "ms", raw, None),
                   (f"CreatePort p99, {_clients(n)}, {PAUSED_LABEL}", "ms", raw, None),
@@ -453,12 +463,17 @@ class Point:
     breakdown: Breakdown = field(default_factory=Breakdown)
     world: set[int] = field(default_factory=set)
     """Ports the service owned elsewhere when a run began (the same each time)."""
+    noop: list[float] = field(default_factory=list)
+    """Health checks of the same clients, for the concurrencies in ``NOOP``."""
 
 
 def run_points(bench: Bench, clients: list, concurrency: tuple[int, ...], repeat: int,
-               label: str) -> dict[int, Point]:
+               label: str, noop: tuple[int, ...] = ()) -> dict[int, Point]:
     """Every point, ``repeat`` rounds; each run in a fresh project (switch) that is
-    deleted after it, so that every run meets the same world."""
+    deleted after it, so that every run meets the same world; the points in ``noop``
+    time health checks too."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    checks = {id(client): health_pb2_grpc.HealthStub(client.channel) for client in clients}
     points = {n: Point() for n in concurrency}
     for round_ in range(repeat):
         for n, point in points.items():
@@ -479,7 +494,12 @@ def run_points(bench: Bench, clients: list, concurrency: tuple[int, ...], repeat
                 point.raw_rate.append(REQUESTS_PER_RUN / wall)
                 bench.drop_switch(switch)
 
-            for side in (raw_side, netc_side) if round_ % 2 == 0 else (netc_side, raw_side):
+            def noop_side() -> None:
+                point.noop.extend(run_load(clients[:n], lambda client, index: checks[id(
+                    client)].Check(health_pb2.HealthCheckRequest()), REQUESTS_PER_RUN)[0])
+
+            sides = [raw_side, netc_side] + ([noop_side] if n in noop else [])
+            for side in sides if round_ % 2 == 0 else sides[::-1]:
                 side()
     return points
 
@@ -489,7 +509,7 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
     try:
         bench.raw_clients(max(CONCURRENCY))
         _warm_up(bench, clients)
-        points = run_points(bench, clients, CONCURRENCY, repeat, "c")
+        points = run_points(bench, clients, CONCURRENCY, repeat, "c", NOOP)
         with northd_paused(bench.sandbox):
             paused = run_points(bench, clients, PAUSED, repeat, "paused")
     finally:
@@ -514,6 +534,15 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
             round(statistics.median(point.raw_rate)), None,
             {"netc": point.netc_rate, "reference": point.raw_rate},
             note="higher is better; median of the rounds"))
+    for n in NOOP:
+        point = points[n]
+        for q in (50, 99):
+            noop = percentile(point.noop, q)
+            figures.append(Figure(
+                FAMILY, f"gRPC no-op p{q}, {_clients(n)}", "ms", round(noop, 2), reference,
+                round(percentile(point.raw, q), 2), None, {"netc": point.noop},
+                note=f"diagnostic: Health/Check of the same server, clients and rounds; "
+                     f"CreatePort's p{q} is {percentile(point.netc, q) / noop:.1f}x it"))
     for n, point in paused.items():
         figures += _latency_rows(point, f"{_clients(n)}, {PAUSED_LABEL}", reference,
                                  "diagnostic: no write-back of Logical_Switch_Port.up", "")
