@@ -157,6 +157,13 @@ class Engine:
         """Per project, its records as this engine last committed them (ChangeSet.load)."""
         self._rng = random.SystemRandom()
 
+    def read(self, org: str, project: str) -> ChangeSet:
+        """The project as the store holds it now, for the read RPCs: from this engine's
+        last commit of it when the store says nothing changed since (one key read, not
+        the project's every record: a GetPort in a 1,000-port project 0.02 ms instead
+        of 1.9, measured in docs/bench.md)."""
+        return ChangeSet.load(self.store, org, project, self._read.get((org, project)))
+
     def submit(self, org: str, project: str, mutation: Mutation, *,
                reconcile: bool = False) -> Request:
         """Run ``mutation`` on the project (batched with others queued for it) and

@@ -166,7 +166,7 @@ class NetworkServicer(pb_grpc.NetworkServiceServicer):
         return request.result
 
     def _read(self, org: str, project: str) -> ChangeSet:
-        return ChangeSet.load(self.store, org, project)
+        return self.engine.read(org, project)
 
     def _port_message(self, port: dict) -> pb.Port:
         message = pb.Port(id=port["id"], org_id=port["org_id"], project_id=port["project_id"],

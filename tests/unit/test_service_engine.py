@@ -290,3 +290,23 @@ def test_a_shared_key_is_read_once_per_batch_and_guarded_as_read(engine):
     assert reads == [[key]]
     engine.store.commit([], {key: records.encode("someone-else")}, [])
     assert changeset.commit() is None
+
+
+def test_a_read_is_the_engines_last_commit_until_another_writer_changes_the_project(engine):
+    """A read RPC's view of the project: the engine's last commit while the project's
+    VPC record keeps that revision (one key read), the store's records as soon as
+    another process changed it."""
+    port = engine.submit("acme", "web", create_port()).result
+    reads = []
+    get, scan = engine.store.get, engine.store.range
+    engine.store.get = lambda keys: (reads.append("get"), get(keys))[1]
+    engine.store.range = lambda prefixes: (reads.append("range"), scan(prefixes))[1]
+    assert ops.get_port(engine.read("acme", "web"), port["id"]) == port
+    assert reads == ["get"]
+    vpc = records.vpc_key("acme", "web")
+    renamed = dict(port, vm_id="moved-by-another-replica")
+    engine.store.commit([], {records.port_key("acme", "web", port["id"]): records.encode(renamed),
+                             vpc: get([vpc])[vpc].value}, [])
+    reads.clear()
+    assert ops.get_port(engine.read("acme", "web"), port["id"]) == renamed
+    assert "range" in reads
