@@ -53,12 +53,8 @@ def connect(host: str, port: int, timeout: float, source: str | None,
             sock.connect((host, port))
             if read:
                 return sock.makefile().readline().strip() or "nothing"
-        except TimeoutError:
-            return "timeout"
-        except ConnectionRefusedError:
-            return "refused"
         except OSError as error:
-            return f"error: {error}"
+            return _failure(error)
     return "open"
 
 
@@ -69,12 +65,17 @@ def udp(host: str, port: int, timeout: float) -> str:
             sock.connect((host, port))
             sock.send(b"netc probe")
             return "reply" if sock.recv(2048) == b"netc probe" else "garbled"
-        except TimeoutError:
-            return "timeout"
-        except ConnectionRefusedError:
-            return "refused"
         except OSError as error:
-            return f"error: {error}"
+            return _failure(error)
+
+
+def _failure(error: OSError) -> str:
+    """What a probe prints for a socket error: the verdicts the tests read."""
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "refused"
+    return f"error: {error}"
 
 
 if __name__ == "__main__":
