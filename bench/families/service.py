@@ -340,7 +340,8 @@ PAUSED = (1, 16)
 """Concurrencies measured again with northd paused (see :func:`northd_paused`)."""
 PAUSED_LABEL = "northd paused"
 NOOP = (16,)
-"""Concurrencies whose rounds also time a call that does no work (see the docstring)."""
+"""Concurrencies (of ``CONCURRENCY``) whose rounds also time a call that does no work
+(see the module docstring)."""
 
 
 def _clients(n: int) -> str:

@@ -102,9 +102,9 @@ def test_service_family_at_toy_size(tmp_path, monkeypatch):
         check_binaries()
     except MissingBinaries as missing:
         pytest.skip(f"OVN is not installed here ({missing})")
-    for name, value in {"CONCURRENCY": (1, 3), "PAUSED": (3,), "REQUESTS_PER_RUN": 6,
-                        "BIG_PROJECT": 12, "BUILD_CLIENTS": 4, "BLOCK": 2,
-                        "BLOCKS_PER_ROUND": 1}.items():
+    for name, value in {"CONCURRENCY": (1, 3), "PAUSED": (3,), "NOOP": (3,),
+                        "REQUESTS_PER_RUN": 6, "BIG_PROJECT": 12, "BUILD_CLIENTS": 4,
+                        "BLOCK": 2, "BLOCKS_PER_ROUND": 1}.items():
         monkeypatch.setattr(service, name, value)
     out = tmp_path / "report.json"
     assert run.main(["--projects", "1", "--ports", "1", "--repeat", "2", "--only", "service",
