@@ -49,6 +49,28 @@ def machine() -> dict:
             "commit": commit or None}
 
 
+def cpu_jiffies(stat: str | None = None) -> tuple[int, int] | None:
+    """(stolen, all) CPU time of the machine so far, in jiffies, from the first line of
+    ``/proc/stat`` (or ``stat``); None where there is no such file."""
+    try:
+        text = stat if stat is not None else Path("/proc/stat").read_text()
+        fields = [int(value) for value in text.splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None
+    # user nice system idle iowait irq softirq steal: steal is the eighth, when present
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+def stolen_share(before: tuple[int, int] | None, after: tuple[int, int] | None
+                 ) -> float | None:
+    """The share of the machine's CPU time the hypervisor gave to others between two
+    :func:`cpu_jiffies` (a virtual machine's "steal"): on a shared host the same code
+    runs 2-5x slower when it is high, so a report says it beside its figures."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
@@ -76,15 +98,28 @@ def render_table(figures: list[Figure]) -> str:
 
 
 def run(shape: WorldShape, families: list[str], repeat: int, world_dir: Path,
-        nb: str | None) -> tuple[Context, list[Figure]]:
+        nb: str | None) -> tuple[Context, list[Figure], dict[str, float | None]]:
+    """The context, the figures, and per family the share of CPU time stolen while it
+    ran (:func:`stolen_share`)."""
     world = cached_world(world_dir, shape)
     context = Context(shape=shape, world=world, files=tuple(intent_files(world)),
                       repeat=repeat, nb=nb)
     figures: list[Figure] = []
+    stolen: dict[str, float | None] = {}
     for name in families:
         print(f"measuring {name} ...", file=sys.stderr)
+        before = cpu_jiffies()
         figures.extend(FAMILIES[name](context))
-    return context, figures
+        stolen[name] = stolen_share(before, cpu_jiffies())
+    return context, figures, stolen
+
+
+def render_stolen(stolen: dict[str, float | None]) -> str:
+    known = {name: share for name, share in stolen.items() if share is not None}
+    if not known:
+        return ""
+    return "CPU time stolen by the hypervisor while measuring: " + ", ".join(
+        f"{name} {share:.0%}" for name, share in known.items())
 
 
 def _families(text: str | None) -> list[str]:
@@ -122,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     families = args.only or list(FAMILIES)
 
-    context, figures = run(shape, families, args.repeat, args.world_dir, args.nb)
+    context, figures, stolen = run(shape, families, args.repeat, args.world_dir, args.nb)
     size = sum(path.stat().st_size for path in context.files)
     report = {
         "command": "python -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:]),
@@ -132,10 +167,12 @@ def main(argv: list[str] | None = None) -> int:
                   "ports": shape.projects * shape.ports, "files": len(context.files),
                   "yaml_bytes": size},
         "repeat": args.repeat,
+        "cpu_stolen": stolen,
         "figures": [figure.as_dict() for figure in figures],
     }
     print(f"world {shape.name}: {shape.projects * shape.ports} ports, {len(context.files)} "
-          f"files, {size / 1e6:.2f} MB of YAML; median of {args.repeat}\n")
+          f"files, {size / 1e6:.2f} MB of YAML; median of {args.repeat}")
+    print(render_stolen(stolen) + "\n")
     print(render_table(figures))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,22 @@ def test_runner_reports_measured_figures(tmp_path, capsys):
     assert figures["ACL rows, world 3x5"]["netc"] > 0
     assert figures["ACL rows, world 3x5"]["reference"] > 0
     assert report["world"]["ports"] == 15
-    assert "| check time |" in capsys.readouterr().out
+    assert set(report["cpu_stolen"]) == {"process", "check", "compile", "acl"}
+    assert all(0 <= share <= 1 for share in report["cpu_stolen"].values())  # Linux: known
+    printed = capsys.readouterr().out
+    assert "| check time |" in printed
+    assert "CPU time stolen by the hypervisor while measuring: process " in printed
+
+
+def test_stolen_share_is_the_eighth_column_of_the_cpu_line():
+    before = run.cpu_jiffies("cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 1 2 3\n")
+    after = run.cpu_jiffies("cpu  160 0 70 850 10 0 5 105 0 0\n")
+    assert before == (35, 1000) and after == (105, 1200)
+    assert run.stolen_share(before, after) == pytest.approx(70 / 200)
+    assert run.cpu_jiffies("cpu  1 2 3 4\n") == (0, 10)  # a kernel without steal
+    assert run.cpu_jiffies("") is None and run.stolen_share(None, after) is None
+    assert run.stolen_share(after, after) is None
+    assert run.render_stolen({"a": None}) == ""
 
 
 @pytest.mark.slow
