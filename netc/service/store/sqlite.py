@@ -8,9 +8,9 @@ serialised exactly as two etcd clients are. Each thread has its own connection
 
 **Checkpoints off the request path.** SQLite copies the WAL back into the database
 file (a checkpoint, with an fsync) in whichever commit takes the WAL past 1,000
-pages: at a batch's pace (16 ports every 20 ms) one commit in 50 took over 4 ms (up to 48)
-instead of 0.5, and with it every request of its batch. Here a thread of the store
-checkpoints (``PASSIVE``: it never blocks a writer) once commits pause for
+pages: at a batch's pace (16 ports every 20 ms) one commit in 50 took over 4 ms, up
+to 48, instead of 0.5, and with it every request of its batch. Here a thread of the
+store checkpoints (``PASSIVE``: it never blocks a writer) once commits pause for
 ``CHECKPOINT_SECONDS``, and SQLite's own checkpoint only backs it up past
 ``BACKSTOP_PAGES``, for a write storm the thread cannot keep up with (measured in
 docs/service.md).
