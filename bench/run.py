@@ -23,6 +23,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bench.cpu_use import machine_jiffies
 from bench.families import FAMILIES
 from bench.figures import Context, Figure
 from bench.world import MAX_PORTS, WorldShape, cached_world, intent_files
@@ -52,13 +53,8 @@ def machine() -> dict:
 def cpu_jiffies(stat: str | None = None) -> tuple[int, int] | None:
     """(stolen, all) CPU time of the machine so far, in jiffies, from the first line of
     ``/proc/stat`` (or ``stat``); None where there is no such file."""
-    try:
-        text = stat if stat is not None else Path("/proc/stat").read_text()
-        fields = [int(value) for value in text.splitlines()[0].split()[1:9]]
-    except (OSError, ValueError, IndexError):
-        return None
-    # user nice system idle iowait irq softirq steal: steal is the eighth, when present
-    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+    machine = machine_jiffies(stat)
+    return None if machine is None else (machine["steal"], sum(machine.values()))
 
 
 def stolen_share(before: tuple[int, int] | None, after: tuple[int, int] | None

@@ -70,6 +70,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from bench.cpu_use import CpuUse
 from bench.figures import Context, Figure, pending
 
 FAMILY = "service"
@@ -93,6 +94,8 @@ CLIENT_TIMEOUT = 600.0
 leader of a project's batches answers only when that project's queue runs empty)."""
 RECONCILE_SECONDS = 86400.0
 """The reconciler's period: beyond the run, so that only its start-up pass runs."""
+DAEMON_NAMES = {"nb": "NB ovsdb-server", "sb": "SB ovsdb-server", "northd": "ovn-northd"}
+CPUS = os.cpu_count() or 1
 
 
 # -- the service and its metrics ------------------------------------------------------
@@ -295,6 +298,16 @@ class Bench:
         self.nb.transact([{"op": "delete", "table": "Logical_Switch",
                            "where": [["_uuid", "==", ["uuid", switch]]]}])
 
+    def processes(self) -> dict[str, int]:
+        """The processes a CreatePort (and the reference's transact) goes through, by
+        name: the server, the sandbox's daemons, and this one (the clients)."""
+        named = {"netc serve": self.service.process.pid, "clients": os.getpid()}
+        for daemon in self.sandbox.daemons():
+            pid = daemon.pid()
+            if pid is not None:
+                named[DAEMON_NAMES.get(daemon.name, daemon.name)] = pid
+        return named
+
     def world_ports(self) -> int:
         """Logical_Switch_Ports the service owns in the Northbound (router ports too)."""
         from netc.backends.ovn_nb.state import owner_condition
@@ -359,6 +372,7 @@ def _names() -> list[tuple[str, str, str, float | None]]:
                   (f"CreatePort p99, {_clients(n)}", "ms", raw, None),
                   (f"CreatePort ports/s, {_clients(n)}", "ports/s", raw, None),
                   (f"CreatePort server time, {_clients(n)}", "ms", raw, None)]
+    names += [(f"CPU per CreatePort, {_clients(n)}", "ms", raw, None) for n in CONCURRENCY]
     for n in NOOP:
         names += [(f"gRPC no-op p50, {_clients(n)}", "ms", raw, None),
                   (f"gRPC no-op p99, {_clients(n)}", "ms", raw, None)]
@@ -466,6 +480,8 @@ class Point:
     """Ports the service owned elsewhere when a run began (the same each time)."""
     noop: list[float] = field(default_factory=list)
     """Health checks of the same clients, for the concurrencies in ``NOOP``."""
+    netc_cpu: CpuUse = field(default_factory=CpuUse)
+    raw_cpu: CpuUse = field(default_factory=CpuUse)
 
 
 def run_points(bench: Bench, clients: list, concurrency: tuple[int, ...], repeat: int,
@@ -482,15 +498,18 @@ def run_points(bench: Bench, clients: list, concurrency: tuple[int, ...], repeat
                 point.world.add(bench.world_ports())
                 project, subnet = bench.new_project(f"{label}{n}")
                 ports: list[str] = []
-                latencies, wall = bench.netc_run(clients[:n], project, subnet,
-                                                 REQUESTS_PER_RUN, point.breakdown, ports)
+                with point.netc_cpu.measuring(bench.processes(), REQUESTS_PER_RUN):
+                    latencies, wall = bench.netc_run(clients[:n], project, subnet,
+                                                     REQUESTS_PER_RUN, point.breakdown, ports)
                 point.netc.extend(latencies)
                 point.netc_rate.append(REQUESTS_PER_RUN / wall)
                 bench.drop_project(clients[:BUILD_CLIENTS], project, ports)
 
             def raw_side() -> None:
                 switch = bench.new_switch()
-                latencies, wall = bench.raw_run(bench.raw_clients(n), switch, REQUESTS_PER_RUN)
+                with point.raw_cpu.measuring(bench.processes(), REQUESTS_PER_RUN):
+                    latencies, wall = bench.raw_run(bench.raw_clients(n), switch,
+                                                    REQUESTS_PER_RUN)
                 point.raw.extend(latencies)
                 point.raw_rate.append(REQUESTS_PER_RUN / wall)
                 bench.drop_switch(switch)
@@ -535,6 +554,14 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
             round(statistics.median(point.raw_rate)), None,
             {"netc": point.netc_rate, "reference": point.raw_rate},
             note="higher is better; median of the rounds"))
+    for n, point in points.items():
+        figures.append(Figure(
+            FAMILY, f"CPU per CreatePort, {_clients(n)}", "ms",
+            round(point.netc_cpu.total_ms(), 2), reference, round(point.raw_cpu.total_ms(), 2),
+            None, {"netc": point.netc_cpu.as_dict(), "reference": point.raw_cpu.as_dict()},
+            note=f"diagnostic: every process a request goes through, the same runs; netc "
+                 f"{point.netc_cpu.describe(CPUS)}; reference "
+                 f"{point.raw_cpu.describe(CPUS)}"))
     for n in NOOP:
         point = points[n]
         for q in (50, 99):

@@ -4,10 +4,12 @@ the runner produces its report. No timing is asserted anywhere."""
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
-from bench import run
+from bench import cpu_use, run
 from bench.world import WorldShape, generate_world, intent_files, write_world
 from netc.config import load_settings
 from netc.diagnostics import Diagnostics
@@ -133,3 +135,28 @@ def test_service_family_at_toy_size(tmp_path, monkeypatch):
             assert breakdown["requests"] == breakdown["batched_requests"] == 6 * 2
     sizes = next(f for f in figures if f["name"] == "CreatePort p50, project with 12 ports")
     assert len(sizes["samples"]["netc"]) == len(sizes["samples"]["reference"]) == 2 * 2
+
+
+def test_cpu_use_counts_each_process_and_the_machine(monkeypatch):
+    stats = iter(["cpu  100 0 50 800 10 0 5 35\n", "cpu  160 0 70 850 10 0 5 105\n"])
+    parse = cpu_use.machine_jiffies
+    monkeypatch.setattr(cpu_use, "machine_jiffies", lambda: parse(next(stats)))
+    seconds = iter([1.0, 3.0, 2.5, 3.0])  # serve before, clients before, serve after, ...
+    monkeypatch.setattr(cpu_use, "process_seconds", lambda pid: next(seconds))
+    use = cpu_use.CpuUse()
+    with use.measuring({"serve": 1, "clients": 2}, requests=10):
+        pass
+    assert use.per_request_ms() == pytest.approx({"serve": 150.0, "clients": 0.0})
+    assert use.total_ms() == pytest.approx(150.0)
+    # 200 jiffies: 80 busy (user, system), 50 idle, 70 stolen
+    assert use.cores(2) == pytest.approx({"busy": 0.8, "idle": 0.5, "stolen": 0.7})
+    assert use.describe(2).startswith("ms per request: serve 150.00, clients 0.00; ")
+
+
+def test_process_seconds_is_this_process_cpu_time():
+    before = cpu_use.process_seconds(os.getpid())
+    deadline = time.process_time() + 0.1
+    while time.process_time() < deadline:
+        pass
+    assert cpu_use.process_seconds(os.getpid()) - before >= 0.05
+    assert cpu_use.process_seconds(2**22 + 1) is None  # above pid_max: no such process
