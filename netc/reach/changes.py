@@ -169,6 +169,9 @@ class _Changes:
             classes[(old.signatures.get(key), new.signatures.get(key),
                      old.nat(key), new.nat(key))].append(key)
         self.members = list(classes.values())
+        # the classes some NAT row or VIP lets in or out, on either side
+        self.natted = [index for index, signature in enumerate(classes)
+                       if signature[2] or signature[3]]
         self.opened: dict[tuple[int, int], TrafficSet] = {}
         self.closed: dict[tuple[int, int], TrafficSet] = {}
         self.regions: dict[str, str] = {}
@@ -203,9 +206,7 @@ class _Changes:
                 self._note((i, j), old.allowed(src, dst), new.allowed(src, dst))
 
     def _with_the_outside(self) -> None:
-        old, new = self.old, self.new
-        classes = [i for i, keys in enumerate(self.members)
-                   if old.nat(keys[0]) or new.nat(keys[0])]
+        old, new, classes = self.old, self.new, self.natted
         if not classes:
             return
         constants = [*old.model.address_intervals(), *new.model.address_intervals()]
