@@ -380,6 +380,8 @@ def _names() -> list[tuple[str, str, str, float | None]]:
         names += [(f"CreatePort p50, {_clients(n)}, {PAUSED_LABEL}", "ms", raw, None),
                   (f"CreatePort p99, {_clients(n)}, {PAUSED_LABEL}", "ms", raw, None),
                   (f"CreatePort server time, {_clients(n)}, {PAUSED_LABEL}", "ms", raw, None)]
+    names += [(f"CPU per CreatePort, {_clients(n)}, {PAUSED_LABEL}", "ms", raw, None)
+              for n in PAUSED]
     names += [(f"CreatePort p50, {big}", "ms", empty, SIZE_GOAL),
               (f"CreatePort p99, {big}", "ms", empty, None),
               (f"CreatePort server time, {big}", "ms", empty, None),
@@ -554,14 +556,7 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
             round(statistics.median(point.raw_rate)), None,
             {"netc": point.netc_rate, "reference": point.raw_rate},
             note="higher is better; median of the rounds"))
-    for n, point in points.items():
-        figures.append(Figure(
-            FAMILY, f"CPU per CreatePort, {_clients(n)}", "ms",
-            round(point.netc_cpu.total_ms(), 2), reference, round(point.raw_cpu.total_ms(), 2),
-            None, {"netc": point.netc_cpu.as_dict(), "reference": point.raw_cpu.as_dict()},
-            note=f"diagnostic: every process a request goes through, the same runs; netc "
-                 f"{point.netc_cpu.describe(CPUS)}; reference "
-                 f"{point.raw_cpu.describe(CPUS)}"))
+    figures += [_cpu_row(point, _clients(n), reference) for n, point in points.items()]
     for n in NOOP:
         point = points[n]
         for q in (50, 99):
@@ -574,7 +569,18 @@ def concurrency_figures(bench: Bench, repeat: int) -> list[Figure]:
     for n, point in paused.items():
         figures += _latency_rows(point, f"{_clients(n)}, {PAUSED_LABEL}", reference,
                                  "diagnostic: no write-back of Logical_Switch_Port.up", "")
+    figures += [_cpu_row(point, f"{_clients(n)}, {PAUSED_LABEL}", reference)
+                for n, point in paused.items()]
     return figures
+
+
+def _cpu_row(point: Point, label: str, reference: str) -> Figure:
+    return Figure(
+        FAMILY, f"CPU per CreatePort, {label}", "ms", round(point.netc_cpu.total_ms(), 2),
+        reference, round(point.raw_cpu.total_ms(), 2), None,
+        {"netc": point.netc_cpu.as_dict(), "reference": point.raw_cpu.as_dict()},
+        note=f"diagnostic: every process a request goes through, the same runs; netc "
+             f"{point.netc_cpu.describe(CPUS)}; reference {point.raw_cpu.describe(CPUS)}")
 
 
 def _max(netc: list[float], raw: list[float]) -> str:
